@@ -1,0 +1,207 @@
+"""The Python API. `run` plans, executes and stores a sweep; the CLI calls exactly these functions."""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from harness.errors import UserError
+from harness.plan import Job
+from harness.settings import Hyperparameters, parse_int_list, parse_list
+from harness.store import ResultStore
+
+
+@dataclass
+class RunPlan:
+    jobs: list[Job]
+    skipped_tasks: dict[str, str] = field(default_factory=dict)     # task -> why it was left out
+    models: list[dict] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+
+
+def _check_positive(name: str, value, kind=float) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or \
+            (kind is int and int(value) != value):
+        what = "a positive integer" if kind is int else "a positive number"
+        raise UserError(f"--{name.replace('_', '-')} {value!r}: expected {what}")
+
+
+def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Sequence[int] | str = (0,), *,
+             data=None, data_dir=None, tasks_dir: Iterable[str] = (), overrides: dict | None = None,
+             precision: str = "auto", device: str = "auto", options: dict | None = None,
+             trust_remote_code: bool = False, warn: Callable[[str], None] = lambda _: None) -> RunPlan:
+    """Expand models x tasks x seeds into jobs; validate everything a user can get wrong before any training."""
+    from harness.data.prepare import prepare
+    from harness.data.sources import DataRequest, resolve_source
+    from harness.tasks.registry import Registry, load_kind
+    from harness.train.device import check_device_request, resolve_precision
+
+    overrides = dict(overrides or {})
+    for name in ("epochs", "lr"):
+        _check_positive(name, overrides.get(name))
+    for name in ("batch_size", "max_length", "max_train_samples", "max_eval_samples", "grad_accum",
+                 "eval_batch_size"):
+        _check_positive(name, overrides.get(name), int)
+    seed_list = parse_int_list(seeds, "--seeds") if isinstance(seeds, str) else parse_int_list(list(seeds), "--seeds")
+    model_names = parse_list(models)
+    if not model_names:
+        raise UserError("no models given", hint="e.g. --models bert,gpt2 or --models tiny-bert")
+    check_device_request(device)
+    from harness.train.device import PRECISIONS
+    if precision not in PRECISIONS:
+        raise UserError(f"--precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if device == "cpu":
+        resolve_precision(precision, "cpu")     # fp16 on CPU is refused here, before anything runs
+
+    registry = Registry(tasks_dir)
+    cards, explicit = registry.select(tasks)
+    request = DataRequest.parse(data, data_dir, known_tasks=set(registry.cards))
+
+    from harness.models.resolve import resolve_model
+    specs = []
+    for name in dict.fromkeys(model_names):
+        specs.append(resolve_model(name, trust_remote_code=trust_remote_code))
+
+    plan = RunPlan(jobs=[], models=[s.to_dict() for s in specs])
+    prepared = {}
+    for card in cards:
+        kind = load_kind(card.kind)
+        try:
+            source = resolve_source(card, request)
+            prepared[card.name] = prepare(card, kind, source)
+        except UserError as exc:
+            if card.name in explicit:
+                raise
+            plan.skipped_tasks[card.name] = str(exc)
+            warn(f"skipping task {card.name}: {exc}")
+    if not prepared:
+        reasons = "; ".join(f"{k}: {v}" for k, v in plan.skipped_tasks.items())
+        raise UserError(f"no selected task has data available ({reasons})",
+                        hint="pass --data sample, --data TASK=PATH or --data-dir DIR")
+    plan.tasks = list(prepared)
+
+    for spec in specs:
+        for card in cards:
+            if card.name not in prepared:
+                continue
+            hp = Hyperparameters().with_overrides(card.hyperparameters).with_overrides(overrides)
+            data_info = prepared[card.name]
+            for seed in seed_list:
+                plan.jobs.append(Job(
+                    model=spec.name, model_spec=spec.to_dict(), task=card.name, task_family=card.family,
+                    kind=card.kind, card_path=str(card.path), card_hash=card.hash, seed=seed,
+                    hyperparameters=hp.to_dict(), precision=precision, device=device,
+                    data={"path": str(data_info.path), "fingerprint": data_info.fingerprint,
+                          "sizes": data_info.sizes, "source": data_info.source},
+                    options=dict(options or {}),
+                ))
+    return plan
+
+
+def default_output() -> Path:
+    return Path("runs") / datetime.now().strftime("%Y-%m-%d_%H%M%S")
+
+
+def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: Sequence[int] | str = (0,), *,
+        output: str | Path | None = None, data=None, data_dir=None, tasks_dir: Iterable[str] = (),
+        epochs: float | None = None, batch_size: int | None = None, lr: float | None = None,
+        max_length: int | None = None, max_train_samples: int | None = None, max_eval_samples: int | None = None,
+        precision: str = "auto", device: str = "auto", resume: bool = True, executor: str = "local",
+        workers: int = 1, job_timeout: float | None = None, latency_requests: int = 50,
+        trust_remote_code: bool = False, write_report: bool = True,
+        progress: Callable[[str], None] | None = None) -> list[dict]:
+    """Fine-tune every model on every task for every seed; return this run's result records.
+
+    models: aliases (`harness list models`), hub ids, local directories or tiny-bert / tiny-gpt2 / tiny-t5.
+    tasks: task names, family names (classification, similarity, ...) or "all".
+    data: "sample" for the bundled samples, or a list of "TASK=PATH"; data_dir: a folder of original files.
+    Results are appended to OUTPUT/results.jsonl; with resume=True finished jobs are not run again.
+    """
+    say = progress or (lambda message: print(message, file=sys.stderr))
+    from harness.executors.worker import quiet_libraries
+    quiet_libraries()
+    _check_positive("workers", workers, int)
+    if job_timeout is not None:
+        _check_positive("job_timeout", job_timeout)
+    if latency_requests is None or latency_requests < 0:
+        raise UserError(f"--latency-requests {latency_requests!r}: expected 0 or more")
+    overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_length": max_length,
+                 "max_train_samples": max_train_samples, "max_eval_samples": max_eval_samples}
+    output = Path(output) if output is not None else default_output()
+    store = ResultStore(output)
+    store.ensure_writable()
+    plan = plan_run(models, tasks, seeds, data=data, data_dir=data_dir, tasks_dir=tasks_dir, overrides=overrides,
+                    precision=precision, device=device, options={"latency_requests": latency_requests},
+                    trust_remote_code=trust_remote_code, warn=lambda m: say(f"warning: {m}"))
+    from harness.executors import make_executor
+    executor_impl = make_executor(executor, run=output.name, workers=workers, job_timeout=job_timeout,
+                                  log=say)
+
+    finished = store.finished_jobs() if resume else set()
+    todo = [job for job in plan.jobs if job.id not in finished]
+    store.write_run_info({
+        "output": str(output), "started_at": datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("harness") else None,
+        "models": plan.models, "tasks": plan.tasks, "skipped_tasks": plan.skipped_tasks,
+        "seeds": sorted({j.seed for j in plan.jobs}), "precision": precision, "device": device,
+        "overrides": {k: v for k, v in overrides.items() if v is not None}, "jobs": len(plan.jobs),
+        "data": {j.task: j.data["source"] for j in plan.jobs},
+    })
+    if len(todo) < len(plan.jobs):
+        say(f"resuming: {len(plan.jobs) - len(todo)} of {len(plan.jobs)} jobs already finished in {output}")
+    say(f"running {len(todo)} job(s) → {output / 'results.jsonl'}")
+
+    done = {"n": 0, "failed": 0}
+    start = time.monotonic()
+
+    def on_result(job: Job, record: dict, predictions: dict | None) -> None:
+        if predictions is not None:
+            store.write_predictions(job.id, predictions)
+        store.append(record)
+        done["n"] += 1
+        done["failed"] += record["status"] == "failed"
+        say(_progress_line(done["n"], len(todo), done["failed"], start, record))
+
+    executor_impl.run(todo, on_result)
+    ids = {job.id for job in plan.jobs}
+    results = [r for r in store.latest() if r["job"] in ids]
+    if write_report and results:
+        from harness.report import write_report as render
+        paths = render(output)
+        say(f"report: {paths[0]}")
+    return results
+
+
+def _progress_line(n: int, total: int, failed: int, start: float, record: dict) -> str:
+    elapsed = time.monotonic() - start
+    eta = elapsed / n * (total - n) if n else 0
+    status = record["status"]
+    if status == "ok":
+        detail = f"{record['primary_metric']}={record['score']:.4f}" if record["score"] is not None else "ok"
+    else:
+        detail = f"{status}: {(record.get('error') or '')[:160]}"
+    fails = f", {failed} failed" if failed else ""
+    return (f"[{n}/{total}{fails}, ETA {eta:.0f}s] {record['model']} × {record['task']} × seed {record['seed']}: "
+            f"{detail}")
+
+
+def load_results(run_dir: str | Path):
+    """The run's latest record per job as a pandas DataFrame (nested fields flattened with dots)."""
+    import pandas as pd
+
+    records = ResultStore(run_dir).latest()
+    if not records and not (Path(run_dir) / "results.jsonl").is_file():
+        raise UserError(f"no results in {run_dir}", hint="pass a run directory holding results.jsonl")
+    return pd.json_normalize(records)
+
+
+def report(run_dir: str | Path, out: str | Path | None = None) -> list[Path]:
+    """Write the report files for a run directory; returns their paths."""
+    from harness.report import write_report
+
+    return write_report(Path(run_dir), Path(out) if out else None)

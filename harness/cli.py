@@ -1,0 +1,242 @@
+"""The `harness` command line: a thin layer over harness.api. Torch is imported only by commands that train."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from harness.errors import UserError
+
+EPILOG_RUN = """\b
+Examples:
+  harness run                                   # smoke preset: tiny models x every task, bundled samples
+  harness run --models bert,gpt2 --tasks all --seeds 0,1,2
+  harness run --models tiny-bert --tasks classification,similarity --data sample
+  harness run --models minilm --tasks sst2 --data-dir ../shared/data --max-train-samples 4000 --epochs 1
+  harness run --models ./my-model --tasks sst2 --data sst2=train:my/train.tsv,test:my/dev.tsv
+"""
+
+
+class HarnessGroup(click.Group):
+    """Prints user errors (ours and click's) as one line with a hint and exits 2, never a traceback."""
+
+    def main(self, args=None, prog_name=None, **kwargs):
+        try:
+            return super().main(args=args, prog_name=prog_name, standalone_mode=False, **kwargs)
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help())
+            sys.exit(0)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "harness"
+            click.echo(f"error: {exc.format_message()} (hint: see `{command} --help`)", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(130)
+        except KeyboardInterrupt:
+            click.echo("interrupted: finished results are kept; run the same command again to resume", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="harness")
+def main():
+    """Fine-tune pretrained language models on downstream tasks and compare them.
+
+    \b
+    Quick start:
+      harness run                       # smoke preset, offline, a few minutes on a laptop CPU
+      harness list tasks                # the registered tasks
+      harness report runs/<timestamp>   # leaderboard of a run
+    """
+
+
+def _comma(ctx, param, value):
+    return value
+
+
+@main.command(epilog=EPILOG_RUN)
+@click.option("--models", "-m", help="Comma list of model aliases, hub ids (org/name) or local directories.")
+@click.option("--tasks", "-t", help="Comma list of task names, family names (classification, ner, qa, translation, "
+              "summarization, similarity) or 'all'.")
+@click.option("--seeds", default=None, help="Comma list of seeds, e.g. 0,1,2.  [default: 0]")
+@click.option("--output", "-o", type=click.Path(file_okay=False), help="Run directory.  [default: runs/<timestamp>]")
+@click.option("--data", multiple=True, help="'sample' for the bundled samples, or TASK=PATH (a file, a folder, or "
+              "train:PATH,test:PATH); repeatable.")
+@click.option("--data-dir", type=click.Path(), help="Folder holding the tasks' original files (e.g. sst2/train.tsv).")
+@click.option("--tasks-dir", multiple=True, type=click.Path(), help="Extra folder of task cards; repeatable.")
+@click.option("--epochs", type=float, help="Training epochs (may be fractional).  [default: from the task card]")
+@click.option("--batch-size", type=int, help="Training batch size.  [default: from the task card]")
+@click.option("--lr", type=float, help="Peak learning rate.  [default: from the task card]")
+@click.option("--max-length", type=int, help="Maximum input tokens.  [default: from the task card]")
+@click.option("--max-train-samples", type=int, help="Use only the first N training examples.")
+@click.option("--max-eval-samples", type=int, help="Use only the first N validation and test examples.")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto", show_default=True,
+              help="auto: bf16 on GPUs that support it, fp32 on CPU.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--resume/--no-resume", default=True, show_default=True,
+              help="Skip jobs that already have a finished result in the output directory.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Jobs run in parallel worker processes.")
+@click.option("--executor", type=click.Choice(["local", "inline"]), default="local", show_default=True,
+              help="local: worker processes (a crash fails one job, not the sweep); inline: this process.")
+@click.option("--job-timeout", type=float, help="Seconds after which a job is stopped and recorded as failed.")
+@click.option("--latency-requests", type=int, default=50, show_default=True,
+              help="Batch-1 requests timed for the latency figures (0 to skip).")
+@click.option("--trust-remote-code", is_flag=True, help="Allow models whose repository ships custom Python code.")
+@click.option("--no-report", is_flag=True, help="Do not write report.md / leaderboard.csv after the run.")
+def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_size, lr, max_length,
+        max_train_samples, max_eval_samples, precision, device, resume, workers, executor, job_timeout,
+        latency_requests, trust_remote_code, no_report):
+    """Fine-tune every model on every task for every seed and store the results.
+
+    With no --models and --tasks, runs the smoke preset: the tiny built-in models on every task's bundled sample
+    for one epoch, entirely offline.
+    """
+    from harness.api import run as api_run
+    from harness.presets import SMOKE
+
+    if models is None and tasks is None:
+        click.echo("no --models/--tasks given: running the smoke preset (tiny models, bundled samples, 1 epoch)",
+                   err=True)
+        models, tasks = SMOKE["models"], SMOKE["tasks"]
+        data = data or (SMOKE["data"],)
+        epochs = epochs if epochs is not None else SMOKE["epochs"]
+        lr = lr if lr is not None else SMOKE["lr"]
+        batch_size = batch_size if batch_size is not None else SMOKE["batch_size"]
+    elif models is None or tasks is None:
+        raise UserError(f"--{'models' if models is None else 'tasks'} is missing",
+                        hint="give both --models and --tasks, or neither for the smoke preset")
+    results = api_run(models=models, tasks=tasks, seeds=seeds or "0", output=output, data=list(data),
+                      data_dir=data_dir, tasks_dir=tasks_dir, epochs=epochs, batch_size=batch_size, lr=lr,
+                      max_length=max_length, max_train_samples=max_train_samples,
+                      max_eval_samples=max_eval_samples, precision=precision, device=device, resume=resume,
+                      executor=executor, workers=workers, job_timeout=job_timeout,
+                      latency_requests=latency_requests, trust_remote_code=trust_remote_code,
+                      write_report=not no_report)
+    if results and not no_report:
+        _print_leaderboard(results[0]["run"], output)
+    failed = sum(r["status"] == "failed" for r in results)
+    if failed:
+        click.echo(f"{failed} job(s) failed; see the report, or resume to retry them", err=True)
+
+
+def _print_leaderboard(run_name, output):
+    from pathlib import Path
+
+    from harness.api import default_output
+    from harness.report.aggregate import aggregate, load_frame
+    from harness.report.markdown import leaderboard_rows, md_table
+    from harness.store import ResultStore
+
+    store = ResultStore(Path(output) if output else Path("runs") / run_name)
+    header, rows = leaderboard_rows(aggregate(load_frame(store)))
+    click.echo(md_table(header, rows))
+
+
+@main.group(name="list")
+def list_():
+    """List registered tasks, model aliases, leaderboards or task kinds."""
+
+
+@list_.command(name="tasks")
+@click.option("--tasks-dir", multiple=True, type=click.Path(), help="Extra folder of task cards.")
+def list_tasks(tasks_dir):
+    """Registered task cards with family, kind and primary metric.
+
+    \b
+    Example:
+      harness list tasks --tasks-dir my_cards/
+    """
+    from harness.tasks.registry import Registry
+
+    registry = Registry(tasks_dir)
+    rows = [[c.name, c.family, c.kind, c.primary_metric, "yes" if c.sample else "no",
+             c.hub.path if c.hub else "–"] for c in registry.ordered()]
+    _echo_table(["task", "family", "kind", "primary metric", "sample", "hub dataset"], rows)
+
+
+@list_.command(name="models")
+def list_models():
+    """Model aliases and built-in tiny test models. Any hub id or local directory works too.
+
+    \b
+    Example:
+      harness run --models bert,roberta,google/electra-small-discriminator,./my-model --tasks sst2
+    """
+    from harness.models.aliases import ALIASES
+    from harness.models.tiny import TINY_MODELS
+
+    rows = [[name, a.hub_id, a.family, a.params] for name, a in ALIASES.items()]
+    rows += [[name, f"built-in: {desc}", "", ""] for name, desc in TINY_MODELS.items()]
+    _echo_table(["alias", "resolves to", "family", "params"], rows)
+
+
+@list_.command(name="leaderboards")
+def list_leaderboards():
+    """Leaderboard definitions shipped in leaderboards/.
+
+    \b
+    Example:
+      harness list leaderboards
+    """
+    from harness.paths import boards_dir
+    import yaml
+
+    rows = []
+    for file in sorted(boards_dir().glob("*.yaml")):
+        data = yaml.safe_load(file.read_text()) or {}
+        rows.append([file.stem, str(data.get("description", "")).strip().splitlines()[0] if data.get("description")
+                     else ""])
+    _echo_table(["leaderboard", "description"], rows)
+
+
+@list_.command(name="kinds")
+def list_kinds():
+    """Task kinds (built-in and plugins from the `harness.tasks` entry-point group)."""
+    from harness.tasks.registry import kind_names
+
+    for name in kind_names():
+        click.echo(name)
+
+
+def _echo_table(header, rows):
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)] if rows else [len(h) for h in header]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    for row in rows:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--out", type=click.Path(file_okay=False), help="Where to write the report.  [default: RUN_DIR]")
+def report(run_dir, out):
+    """Write report.md and leaderboard.csv for RUN_DIR and print the leaderboard.
+
+    \b
+    Example:
+      harness report runs/2026-11-28_120000
+    """
+    from pathlib import Path
+
+    from harness.api import report as api_report
+    from harness.report.aggregate import aggregate, load_frame
+    from harness.report.markdown import leaderboard_rows, md_table
+    from harness.store import ResultStore
+
+    if not Path(run_dir).is_dir():
+        raise UserError(f"run directory not found: {run_dir}", hint="pass the --output folder of a run")
+    paths = api_report(run_dir, out)
+    header, rows = leaderboard_rows(aggregate(load_frame(ResultStore(run_dir))))
+    click.echo(md_table(header, rows))
+    for path in paths:
+        click.echo(f"wrote {path}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

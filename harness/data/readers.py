@@ -1,0 +1,211 @@
+"""Readers for local files in their original formats. Each returns a list of row dicts with the file's own columns.
+
+Every failure a user can cause (missing, empty, undecodable, malformed) is a `UserError` naming the file.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Callable
+
+from harness.errors import UserError
+
+Rows = list[dict]
+_READERS: dict[str, Callable[[Path], Rows]] = {}
+
+
+def reader(*formats: str):
+    def register(fn: Callable[[Path], Rows]) -> Callable[[Path], Rows]:
+        for name in formats:
+            _READERS[name] = fn
+        return fn
+    return register
+
+
+def read_file(path: Path, fmt: str) -> Rows:
+    """Read `path` as `fmt`; one clear error for anything wrong with the file."""
+    if fmt not in _READERS:
+        raise UserError(f"unknown data format {fmt!r}", hint="formats: " + ", ".join(sorted(_READERS)))
+    if fmt != "parallel_text" and not path.is_file():
+        raise UserError(f"data file not found: {path}", hint="check --data / --data-dir")
+    rows = _READERS[fmt](path)
+    if not rows:
+        raise UserError(f"data file {path} holds no examples", hint="is it the right file?")
+    return rows
+
+
+def guess_format(path: Path) -> str | None:
+    """The format a file's name suggests, for `--data TASK=FILE` without a card-given format."""
+    name = path.name.lower()
+    if name.endswith(".jsonl"):
+        return "jsonl"
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith(".tsv"):
+        return "glue_tsv"
+    if name.endswith(".csv"):
+        return "csv"
+    return None
+
+
+def _text(path: Path, encoding: str = "utf-8") -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read data file {path}: {exc.strerror}") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UserError(f"data file {path} is not valid UTF-8 (bad byte at offset {exc.start})",
+                        hint="convert it to UTF-8") from None
+
+
+@reader("glue_tsv", "tsv")
+def read_tsv(path: Path) -> Rows:
+    # GLUE files start with a BOM (MRPC) and hold unbalanced quotes, so quoting is off: a tab is the only separator.
+    lines = _text(path, "utf-8-sig").splitlines()
+    lines = [line for line in lines if line.strip()]
+    if len(lines) < 2:
+        return []
+    header = lines[0].split("\t")
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.split("\t")
+        if len(fields) != len(header):
+            raise UserError(f"data file {path}, line {number}: {len(fields)} tab-separated fields, "
+                            f"the header has {len(header)}", hint="is it a tab-separated file with a header?")
+        rows.append(dict(zip(header, fields)))
+    return rows
+
+
+@reader("csv")
+def read_csv(path: Path) -> Rows:
+    csv.field_size_limit(sys.maxsize)
+    try:
+        return list(csv.DictReader(_text(path, "utf-8-sig").splitlines()))
+    except csv.Error as exc:
+        raise UserError(f"data file {path} is not valid CSV: {exc}") from None
+
+
+@reader("jsonl")
+def read_jsonl(path: Path) -> Rows:
+    rows = []
+    for number, line in enumerate(_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"data file {path}, line {number}: invalid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise UserError(f"data file {path}, line {number}: expected a JSON object per line")
+        rows.append(row)
+    return rows
+
+
+@reader("json")
+def read_json(path: Path) -> Rows:
+    try:
+        data = json.loads(_text(path))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"data file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        data = data["data"]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise UserError(f"data file {path}: expected a list of objects (or {{\"data\": [...]}})")
+    return data
+
+
+@reader("conll")
+def read_conll(path: Path) -> Rows:
+    """CoNLL column files (token first, NER tag last); IOB1 tags are detected and converted to IOB2."""
+    sentences: list[tuple[list[str], list[str]]] = []
+    tokens: list[str] = []
+    tags: list[str] = []
+    for number, line in enumerate(_text(path).splitlines(), start=1):
+        parts = line.split()
+        if not parts or parts[0] == "-DOCSTART-":
+            if tokens:
+                sentences.append((tokens, tags))
+                tokens, tags = [], []
+            continue
+        if len(parts) < 2:
+            raise UserError(f"data file {path}, line {number}: expected 'token ... tag' columns",
+                            hint="CoNLL files hold one token per line with the NER tag in the last column")
+        tokens.append(parts[0])
+        tags.append(parts[-1])
+    if tokens:
+        sentences.append((tokens, tags))
+    for _, sentence_tags in sentences:
+        for tag in sentence_tags:
+            if tag != "O" and not re.match(r"^[BI]-\S+$", tag):
+                raise UserError(f"data file {path}: tag {tag!r} is not IOB (O, B-TYPE, I-TYPE)")
+    iob1 = is_iob1([t for _, t in sentences])
+    return [{"id": str(i), "tokens": toks, "ner_tags": iob1_to_iob2(tgs) if iob1 else tgs}
+            for i, (toks, tgs) in enumerate(sentences)]
+
+
+def is_iob1(tag_sequences: list[list[str]]) -> bool:
+    """IOB1 lets an entity start with I- (B- only separates two adjacent entities of one type); IOB2 never does."""
+    for tags in tag_sequences:
+        previous = "O"
+        for tag in tags:
+            if tag.startswith("I-") and (previous == "O" or previous[2:] != tag[2:]):
+                return True
+            previous = tag
+    return False
+
+
+def iob1_to_iob2(tags: list[str]) -> list[str]:
+    out, previous = [], "O"
+    for tag in tags:
+        if tag.startswith("I-") and (previous == "O" or previous[2:] != tag[2:]):
+            tag = "B-" + tag[2:]
+        out.append(tag)
+        previous = tag
+    return out
+
+
+@reader("squad_json")
+def read_squad(path: Path) -> Rows:
+    """The official SQuAD JSON (articles > paragraphs > qas), flattened to one row per question."""
+    try:
+        data = json.loads(_text(path))
+        rows = []
+        for article in data["data"]:
+            for paragraph in article["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    rows.append({
+                        "id": str(qa["id"]), "title": article.get("title", ""), "context": paragraph["context"],
+                        "question": qa["question"],
+                        "answers": {"text": [a["text"] for a in qa["answers"]],
+                                    "answer_start": [int(a["answer_start"]) for a in qa["answers"]]},
+                    })
+        return rows
+    except json.JSONDecodeError as exc:
+        raise UserError(f"data file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except (KeyError, TypeError) as exc:
+        raise UserError(f"data file {path} is not SQuAD JSON (missing {exc})",
+                        hint="expected {'data': [{'paragraphs': [{'context', 'qas': [...]}]}]}") from None
+
+
+@reader("parallel_text")
+def read_parallel(path: Path) -> Rows:
+    """Line-aligned plain text pairs: `path` is the common stem (newstest2016 -> newstest2016.en + .ro).
+
+    The language suffixes are taken from the files that exist beside the stem; exactly two are expected.
+    """
+    siblings = sorted(p for p in path.parent.glob(path.name + ".*") if p.is_file()) if path.parent.is_dir() else []
+    if len(siblings) != 2:
+        raise UserError(f"parallel text {path}: expected two files {path.name}.<lang>, found {len(siblings)}",
+                        hint="give the common stem, e.g. --data wmt16_en_ro=DIR/newstest2016")
+    columns = {}
+    for file in siblings:
+        columns[file.suffix[1:]] = _text(file).splitlines()
+    (lang_a, lines_a), (lang_b, lines_b) = columns.items()
+    if len(lines_a) != len(lines_b):
+        raise UserError(f"parallel text {path}: {len(lines_a)} lines in .{lang_a} but {len(lines_b)} in .{lang_b}")
+    return [{lang_a: a, lang_b: b} for a, b in zip(lines_a, lines_b) if a.strip() and b.strip()]

@@ -1,0 +1,194 @@
+"""One job: fine-tune one model on one task with one seed, evaluate, measure; return one result record.
+
+`run_job` never raises: an incompatible pairing becomes `status: unsupported` with the reason, anything else that
+goes wrong becomes `status: failed` with the error, so one job can never stop a sweep.
+"""
+from __future__ import annotations
+
+import platform
+import time
+import traceback
+from pathlib import Path
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from harness import __version__
+from harness.plan import Job
+
+RESULT_SCHEMA = 1
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def base_record(job: Job, run: str) -> dict[str, Any]:
+    spec = job.model_spec
+    return {
+        "schema": RESULT_SCHEMA, "run": run, "job": job.id, "model": job.model, "model_id": spec["source"],
+        "model_revision": spec.get("revision"), "family": spec["family"], "task": job.task,
+        "task_family": job.task_family, "kind": job.kind, "seed": job.seed, "status": "failed", "error": None,
+        "metrics": {}, "primary_metric": None, "higher_is_better": True, "score": None,
+        "validation": None, "params": None, "trainable_params": None, "tuning": "full",
+        "train": {}, "eval": {}, "memory": {},
+        "device": None, "precision": None, "hyperparameters": job.hyperparameters,
+        "data": {"origin": job.data["source"]["origin"], "sample": job.data["source"]["origin"] == "sample",
+                 "description": job.data["source"]["description"], "sizes": job.data["sizes"]},
+        "versions": versions(), "started_at": _now(), "finished_at": None,
+    }
+
+
+def versions() -> dict[str, str]:
+    out = {"harness": __version__, "python": platform.python_version()}
+    for name in ("torch", "transformers", "accelerate", "datasets"):
+        try:
+            from importlib.metadata import version
+            out[name] = version(name)
+        except Exception:  # noqa: BLE001 - a missing package is just not listed
+            pass
+    return out
+
+
+def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None) -> tuple[dict, dict | None]:
+    """Run a job; returns (result record, per-example predictions or None). Never raises."""
+    from harness.kinds.base import Unsupported
+    from harness.measure import PeakGPU, PeakRSS
+
+    record = base_record(job, run)
+    predictions = None
+    started = time.perf_counter()
+    try:
+        from harness.train.device import resolve_device, resolve_precision
+        device = resolve_device(job.device)
+        record["device"] = _device_name(device)
+        record["precision"] = resolve_precision(job.precision, device)
+        with PeakRSS() as rss, PeakGPU(device) as gpu:
+            predictions = _execute(job, record, device, log)
+        record["memory"] = {"peak_rss_bytes": rss.peak_bytes, "peak_gpu_bytes": gpu.allocated_bytes,
+                            "peak_gpu_reserved_bytes": gpu.reserved_bytes}
+        record["status"] = "ok"
+    except Unsupported as exc:
+        record["status"], record["error"] = "unsupported", str(exc)
+    except Exception as exc:  # noqa: BLE001 - a job's failure is data, not a crash
+        record["status"], record["error"] = "failed", f"{type(exc).__name__}: {exc}".strip()
+        record["traceback"] = traceback.format_exc(limit=-8)
+        log(record["traceback"])
+    record["wall_seconds"] = round(time.perf_counter() - started, 3)
+    record["finished_at"] = _now()
+    return record, predictions
+
+
+def _device_name(device: str) -> str:
+    if device == "cuda":
+        import torch
+
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    return f"cpu:{platform.processor() or platform.machine()}"
+
+
+def _execute(job: Job, record: dict, device: str, log) -> dict:
+    import torch
+    from transformers import set_seed
+
+    from harness.data.prepare import PreparedData
+    from harness.kinds.base import EvalContext
+    from harness.measure import measure_latency
+    from harness.models.loading import load_tokenizer
+    from harness.models.resolve import ModelSpec
+    from harness.settings import Hyperparameters
+    from harness.tasks.card import load_card
+    from harness.tasks.registry import load_kind
+    from harness.train.loop import train_model
+
+    spec = ModelSpec(**job.model_spec)
+    card = load_card(Path(job.card_path))
+    kind = load_kind(card.kind)
+    hp = Hyperparameters(**job.hyperparameters)
+    record["primary_metric"] = card.primary_metric
+    record["higher_is_better"] = card.higher_is_better
+
+    set_seed(job.seed)
+    tokenizer = kind.prepare_tokenizer(load_tokenizer(spec, **kind.tokenizer_options(spec)), spec)
+    prepared = PreparedData(path=Path(job.data["path"]), fingerprint=job.data["fingerprint"],
+                            sizes=job.data["sizes"], source=job.data["source"])
+    rows = {}
+    for role in ("train", "validation", "test"):
+        dataset = prepared.load(role)
+        limit = hp.max_train_samples if role == "train" else hp.max_eval_samples
+        rows[role] = dataset.select(range(min(limit, len(dataset)))) if limit else dataset
+    features = {role: _tokenized(ds, role, kind, card, spec, tokenizer, hp, prepared.fingerprint, job.card_hash)
+                for role, ds in rows.items()}
+    record["data"]["used"] = {role: len(ds) for role, ds in rows.items()}
+
+    set_seed(job.seed)       # the head's initialisation depends only on the seed
+    model = kind.build_model(card, spec, tokenizer)
+    record["params"] = sum(p.numel() for p in model.parameters())
+    record["trainable_params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    target = torch.device(device)
+    autocast = _autocast_factory(device, record["precision"])
+
+    def context(model_, role: str) -> EvalContext:
+        return EvalContext(model=model_, tokenizer=tokenizer, spec=spec, card=card, features=features[role],
+                           rows=rows[role], device=target, batch_size=hp.eval_batch_size, autocast=autocast,
+                           options=job.options)
+
+    def validate(model_) -> dict:
+        return kind.evaluate(context(model_, "validation")).metrics
+
+    outcome = train_model(model, features["train"], columns=kind.train_columns(), pad_id=tokenizer.pad_token_id,
+                          separately_padded=kind.separately_padded,
+                          hp=hp, seed=job.seed, device=device, precision=record["precision"], validate=validate,
+                          primary=card.primary_metric, higher_is_better=card.higher_is_better, log=log)
+    record["train"] = {"samples_per_s": outcome.samples_per_s, "tokens_per_s": outcome.tokens_per_s,
+                       "seconds": round(outcome.train_seconds, 3), "steps": outcome.steps,
+                       "epochs": round(outcome.epochs, 3), "measured_steps": outcome.measured_steps,
+                       "micro_batch": outcome.micro_batch, "grad_accum": outcome.grad_accum}
+    record["validation"] = {"split": "validation", "best_epoch": outcome.best_epoch,
+                            "metrics": outcome.best_validation,
+                            "history": [{"epoch": e.epoch, "train_loss": e.train_loss, "metrics": e.validation,
+                                         "seconds": round(e.seconds, 3)} for e in outcome.history]}
+
+    model.to(target)
+    test_ctx = context(model, "test")
+    start = time.perf_counter()
+    evaluation = kind.evaluate(test_ctx)
+    eval_seconds = time.perf_counter() - start
+    record["metrics"] = {k: v for k, v in evaluation.metrics.items() if k in card.metrics or k in kind.metric_names}
+    record["metrics_split"] = "test"
+    record["score"] = evaluation.metrics.get(card.primary_metric)
+    requests = int(job.options.get("latency_requests", 50))
+    latency = measure_latency(lambda i: kind.latency_inputs(test_ctx, i), requests, device) if requests else None
+    record["eval"] = {"samples_per_s": len(rows["test"]) / eval_seconds if eval_seconds > 0 else None,
+                      "seconds": round(eval_seconds, 3), "examples": len(rows["test"]),
+                      "latency_ms_p50": latency.p50_ms if latency else None,
+                      "latency_ms_p95": latency.p95_ms if latency else None,
+                      "latency_requests": latency.requests if latency else 0}
+    return {"job": job.id, "split": "test", "predictions": evaluation.predictions,
+            "references": evaluation.references}
+
+
+def _tokenized(dataset, role, kind, card, spec, tokenizer, hp, data_fingerprint, card_hash):
+    from harness.data.tokenize import tokenize, tokenizer_identity
+
+    key = {"data": data_fingerprint, "role": role, "n": len(dataset), "kind": kind.name, "family": spec.family,
+           "card": card_hash, "tokenizer": tokenizer_identity(spec), "max_length": hp.max_length,
+           "max_target_length": hp.max_target_length, "encoder": kind.encoder_version(role)}
+    return tokenize(dataset, kind.encoder(card, spec, tokenizer, hp, role), key_parts=key)
+
+
+def _autocast_factory(device: str, precision: str):
+    import contextlib
+
+    import torch
+    if precision in ("bf16", "fp16"):
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        return lambda: torch.autocast(device_type=device, dtype=dtype)
+    return contextlib.nullcontext
+
+
+def failed_record(job: Job, run: str, reason: str) -> dict:
+    """The result of a job whose worker never answered (crash, kill, timeout)."""
+    record = base_record(job, run)
+    record["error"] = reason
+    record["finished_at"] = _now()
+    return record

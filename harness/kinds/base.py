@@ -1,0 +1,126 @@
+"""The one abstract base every task kind implements.
+
+A kind turns a card's rows into model inputs for each model family, builds the head, and turns model outputs back
+into predictions and metrics. The training loop, measurement and storage are shared and live elsewhere.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from harness.tasks.card import CardError, TaskCard
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.models.resolve import ModelSpec
+    from harness.settings import Hyperparameters
+
+
+class Unsupported(Exception):
+    """This model family cannot be paired with this task kind (the reason is recorded, not raised to the user)."""
+
+
+@dataclass
+class EvalContext:
+    """What a kind needs to evaluate a trained model on one split."""
+    model: Any
+    tokenizer: Any
+    spec: "ModelSpec"
+    card: TaskCard
+    features: Any                 # tokenized datasets.Dataset
+    rows: Any                     # standard-schema datasets.Dataset (same split, same order as the examples)
+    device: Any
+    batch_size: int
+    autocast: Callable[[], Any]   # context manager factory for mixed-precision inference
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, float]
+    predictions: list            # one entry per example, JSON-serialisable, kept for per-example analysis
+    references: list | None = None
+    samples_per_s: float | None = None
+
+
+class TaskKind(ABC):
+    """Base class. Subclasses set `name`, `fields` and `metric_names` and implement the abstract methods."""
+
+    name: ClassVar[str]
+    fields: ClassVar[dict[str, bool]]        # standard field -> required
+    metric_names: ClassVar[tuple[str, ...]]
+    needs_labels: ClassVar[bool] = False
+    lower_is_better: ClassVar[frozenset[str]] = frozenset()
+
+    # --- card and data ---------------------------------------------------------------------------------------
+    def check_card(self, card: TaskCard) -> None:
+        """Kind-specific card validation (torch-free). Raise CardError naming the field."""
+        for metric in card.metrics:
+            if metric not in self.metric_names:
+                raise CardError(card.path, "metrics", f"{metric!r} is not a metric of kind {self.name!r} "
+                                f"({', '.join(self.metric_names)})")
+        for key in card.columns:
+            if key not in self.fields:
+                raise CardError(card.path, f"columns.{key}", f"kind {self.name!r} has no field {key!r} "
+                                f"(fields: {', '.join(self.fields)})")
+        if self.needs_labels and not card.labels:
+            raise CardError(card.path, "labels", f"kind {self.name!r} needs the list of labels")
+
+    def standardize(self, card: TaskCard, batch: dict[str, list], where: str) -> dict[str, list]:
+        """Convert a batch already renamed to standard fields (e.g. label names -> ids). `where` names the file."""
+        return batch
+
+    # --- model -----------------------------------------------------------------------------------------------
+    def tokenizer_options(self, spec: "ModelSpec") -> dict:
+        """Extra keyword arguments for AutoTokenizer.from_pretrained (e.g. add_prefix_space for pre-split words)."""
+        return {}
+
+    def encoder_version(self, role: str) -> str:
+        """Part of the tokenization cache key: bump when the encoder's output changes; may differ by split."""
+        return "1"
+
+    def prepare_tokenizer(self, tokenizer, spec: "ModelSpec"):
+        """Make the tokenizer usable for batching (decoder models often ship without a pad token)."""
+        if tokenizer.pad_token is None:
+            if tokenizer.eos_token is None:
+                raise Unsupported("the tokenizer has neither a pad nor an eos token to pad batches with")
+            tokenizer.pad_token = tokenizer.eos_token
+        return tokenizer
+
+    @abstractmethod
+    def build_model(self, card: TaskCard, spec: "ModelSpec", tokenizer):
+        """The model with this kind's head for the spec's family; raise Unsupported with the reason."""
+
+    @abstractmethod
+    def encoder(self, card: TaskCard, spec: "ModelSpec", tokenizer, hp: "Hyperparameters",
+                role: str) -> Callable[[dict], dict]:
+        """A function for `Dataset.map(batched=True)` turning standard rows of split `role` into model features.
+
+        Train features carry labels for the loss; evaluation features may carry what decoding needs instead
+        (e.g. offsets for span answers). One example may give several features (long QA contexts).
+        """
+
+    # Sequence columns padded to their own longest length instead of the inputs' (e.g. seq2seq decoder labels).
+    separately_padded: ClassVar[tuple[str, ...]] = ()
+
+    def train_columns(self) -> tuple[str, ...]:
+        """Feature columns fed to the model during training."""
+        return ("input_ids", "attention_mask", "token_type_ids", "labels")
+
+    @abstractmethod
+    def evaluate(self, ctx: EvalContext) -> Evaluation:
+        """Predict on ctx.features and score against ctx.rows."""
+
+    def latency_inputs(self, ctx: EvalContext, index: int) -> Callable[[], Any]:
+        """A zero-argument call answering one request (batch size 1) for latency measurement: a forward pass."""
+        import torch
+
+        from harness.data.batching import collate_features
+        row = ctx.features[index % len(ctx.features)]
+        batch = collate_features([row], ctx.tokenizer.pad_token_id, keep=self.train_columns(), drop=("labels",))
+        batch = {k: v.to(ctx.device) for k, v in batch.items()}
+
+        def request():
+            with torch.inference_mode(), ctx.autocast():
+                return ctx.model(**batch)
+        return request

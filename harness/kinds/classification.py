@@ -1,0 +1,122 @@
+"""Sequence classification (single sentences and sentence pairs): one label per example.
+
+Heads: AutoModelForSequenceClassification for every family. Encoders pool [CLS]; decoder-only models pool the last
+real token (transformers finds it through config.pad_token_id, which we set); T5/BART pool the final </s>.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from harness.errors import UserError
+from harness.kinds.base import EvalContext, Evaluation, TaskKind
+from harness.models.loading import load_pretrained
+from harness.tasks.card import TaskCard
+
+# Decoder-only tokenizers have no pair template; a newline keeps the two texts apart for every such tokenizer.
+DECODER_PAIR_SEPARATOR = "\n"
+
+
+class SequenceKind(TaskKind):
+    """Shared by classification and regression: the same inputs and head, different label type and metrics."""
+
+    fields = {"text": True, "text_pair": False, "label": True, "idx": False}
+    num_labels_override: int | None = None
+    problem_type: str | None = None
+
+    def num_labels(self, card: TaskCard) -> int:
+        return self.num_labels_override or len(card.labels)
+
+    def build_model(self, card: TaskCard, spec, tokenizer):
+        from transformers import AutoModelForSequenceClassification
+
+        extra = {}
+        if self.problem_type != "regression":
+            extra = {"id2label": dict(enumerate(card.labels)), "label2id": {l: i for i, l in enumerate(card.labels)}}
+        return load_pretrained(AutoModelForSequenceClassification, spec, num_labels=self.num_labels(card),
+                               problem_type=self.problem_type, pad_token_id=tokenizer.pad_token_id, **extra)
+
+    def encoder(self, card: TaskCard, spec, tokenizer, hp, role: str) -> Callable[[dict], dict]:
+        max_length = hp.max_length
+        join_pairs = spec.family == "decoder"
+
+        def encode(batch: dict) -> dict:
+            texts, pairs = batch["text"], batch.get("text_pair")
+            if pairs is not None and join_pairs:
+                texts, pairs = [a + DECODER_PAIR_SEPARATOR + b for a, b in zip(texts, pairs)], None
+            features = tokenizer(texts, pairs, truncation=True, max_length=max_length)
+            features["labels"] = batch["label"]
+            return dict(features)
+        return encode
+
+    def logits(self, ctx: EvalContext):
+        """Logits for every example of ctx.features, in example order (batches run longest first)."""
+        import torch
+
+        from harness.data.batching import collate_features, sorted_batches
+        lengths = [len(ids) for ids in ctx.features["input_ids"]]
+        out = [None] * len(lengths)
+        columns = [c for c in self.train_columns() if c in ctx.features.column_names and c != "labels"]
+        features = ctx.features.select_columns(columns)
+        ctx.model.eval()
+        with torch.inference_mode(), ctx.autocast():
+            for indices in sorted_batches(lengths, ctx.batch_size):
+                batch = collate_features([features[i] for i in indices],
+                                         ctx.tokenizer.pad_token_id)
+                batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
+                logits = ctx.model(**batch).logits.float().cpu()
+                for row, index in enumerate(indices):
+                    out[index] = logits[row]
+        return torch.stack(out)
+
+
+class ClassificationKind(SequenceKind):
+    name = "classification"
+    metric_names = ("accuracy", "f1", "macro_f1", "precision", "recall", "mcc")
+    needs_labels = True
+
+    def check_card(self, card: TaskCard) -> None:
+        super().check_card(card)
+        if len(card.labels) < 2:
+            from harness.tasks.card import CardError
+            raise CardError(card.path, "labels", "classification needs at least two labels")
+
+    def standardize(self, card: TaskCard, batch: dict, where: str) -> dict:
+        batch["label"] = [label_id(value, card.labels, where) for value in batch["label"]]
+        return batch
+
+    def evaluate(self, ctx: EvalContext) -> Evaluation:
+        predictions = self.logits(ctx).argmax(-1).tolist()
+        references = list(ctx.rows["label"])
+        return Evaluation(classification_metrics(predictions, references, len(ctx.card.labels)),
+                          predictions, references)
+
+
+def label_id(value, labels: tuple[str, ...], where: str) -> int:
+    """A label as given in data (its name, its index, or the index as text) -> its index in the card's labels."""
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int) and 0 <= value < len(labels):
+        return value
+    text = str(value).strip()
+    if text in labels:
+        return labels.index(text)
+    if text.lstrip("-").isdigit() and 0 <= int(text) < len(labels):
+        return int(text)
+    raise UserError(f"{where}: label {value!r} is not one of the card's labels {list(labels)}",
+                    hint="fix the data or the card's labels / column mapping")
+
+
+def classification_metrics(predictions: list[int], references: list[int], num_labels: int) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef, precision_score, recall_score
+
+    binary = num_labels == 2
+    average = "binary" if binary else "macro"
+    kwargs = {"average": average, "zero_division": 0}
+    return {
+        "accuracy": float(accuracy_score(references, predictions)),
+        "f1": float(f1_score(references, predictions, **kwargs)),
+        "macro_f1": float(f1_score(references, predictions, average="macro", zero_division=0)),
+        "precision": float(precision_score(references, predictions, **kwargs)),
+        "recall": float(recall_score(references, predictions, **kwargs)),
+        "mcc": float(matthews_corrcoef(references, predictions)),
+    }

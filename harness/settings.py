@@ -1,0 +1,58 @@
+"""Hyperparameters of a job and the parsing of the numeric and list options that set them."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from harness.errors import UserError
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Defaults < task card `hyperparameters` < command-line options."""
+    epochs: float = 3.0
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    lr: float = 5e-5
+    max_length: int = 128
+    max_target_length: int = 64
+    warmup_ratio: float = 0.06
+    weight_decay: float = 0.01
+    grad_accum: int = 1
+    max_grad_norm: float = 1.0
+    early_stopping_patience: int | None = None
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+
+    def with_overrides(self, values: dict[str, Any]) -> "Hyperparameters":
+        known = {f.name for f in fields(self)}
+        return replace(self, **{k: v for k, v in values.items() if k in known and v is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_int_list(value: str | list | tuple, option: str) -> list[int]:
+    """'0,1,2' (or a list) -> [0, 1, 2]; a malformed item is a UserError naming the option."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            out.append(int(text))
+        except ValueError:
+            raise UserError(f"{option} {value!r}: {text!r} is not an integer", hint=f"e.g. {option} 0,1,2") from None
+    if not out:
+        raise UserError(f"{option} is empty", hint=f"e.g. {option} 0,1,2")
+    if len(set(out)) != len(out):
+        raise UserError(f"{option} {value!r} repeats a value")
+    return out
+
+
+def parse_list(value: str | list | tuple | None) -> list[str]:
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    return [i.strip() for i in items if i.strip()]

@@ -1,0 +1,246 @@
+"""A task card: one YAML file describing one task instance (data, columns, labels, metrics, defaults).
+
+Cards are data, not code: the *kind* named in a card (harness.kinds) owns reading, tokenizing, the model head and
+the metrics. Loading validates every field and raises one `CardError` naming the file and the field.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import UserError
+
+FAMILIES = ("classification", "ner", "qa", "translation", "summarization", "similarity")
+SPLIT_ROLES = ("train", "validation", "test")
+LOCAL_FORMATS = ("glue_tsv", "tsv", "csv", "jsonl", "json", "conll", "squad_json", "parallel_text")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class CardError(UserError):
+    def __init__(self, path: Path | str, field: str, problem: str):
+        super().__init__(f"task card {path}: field '{field}': {problem}",
+                         hint="see docs/task-authoring.md for the card format")
+
+
+@dataclass(frozen=True)
+class HubSource:
+    path: str
+    name: str | None
+    revision: str | None
+    splits: dict[str, str]          # role -> hub split name
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    format: str
+    files: dict[str, str]           # role -> path relative to --data-dir
+    columns: dict[str, str]         # overrides of the card's column mapping for these files
+
+
+@dataclass(frozen=True)
+class ValidationCarve:
+    """How to cut a validation split out of train when the source has none (e.g. GLUE, whose test is unlabelled)."""
+    fraction: float = 0.1
+    max_rows: int = 1000
+    seed: int = 20240101
+
+
+@dataclass(frozen=True)
+class TaskCard:
+    name: str
+    family: str
+    kind: str
+    path: Path
+    description: str
+    hub: HubSource | None
+    local: LocalSource | None
+    sample: Path | None
+    carve: ValidationCarve
+    columns: dict[str, str]
+    labels: tuple[str, ...]
+    primary_metric: str
+    metrics: tuple[str, ...]
+    higher_is_better: bool
+    hyperparameters: dict[str, Any]
+    generation: dict[str, Any]
+    options: dict[str, Any]
+    metric_notes: str
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def hash(self) -> str:
+        """Content hash of the card: part of every job's identity, so editing a card re-runs its jobs."""
+        canonical = json.dumps(self.raw, sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class _Fields:
+    """Typed access to a YAML mapping that reports the dotted field name and the card file on any mistake."""
+
+    def __init__(self, path: Path | str, data: Any, prefix: str = ""):
+        self.path, self.prefix = path, prefix
+        if not isinstance(data, dict):
+            raise CardError(path, prefix.rstrip(".") or "<top>", f"expected a mapping, got {type(data).__name__}")
+        self.data = data
+
+    def _name(self, key: str) -> str:
+        return self.prefix + key
+
+    def fail(self, key: str, problem: str):
+        raise CardError(self.path, self._name(key), problem)
+
+    def get(self, key: str, types: type | tuple, default: Any = ..., choices: tuple | None = None) -> Any:
+        if key not in self.data or self.data[key] is None:
+            if default is ...:
+                self.fail(key, "missing (required)")
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            self.fail(key, f"expected {_type_names(types)}, got a boolean")
+        if not isinstance(value, types):
+            self.fail(key, f"expected {_type_names(types)}, got {type(value).__name__} {value!r}")
+        if choices is not None and value not in choices:
+            self.fail(key, f"{value!r} is not one of {', '.join(map(str, choices))}")
+        return value
+
+    def sub(self, key: str, required: bool = False) -> "_Fields | None":
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.fail(key, "missing (required)")
+            return None
+        return _Fields(self.path, self.data[key], self._name(key) + ".")
+
+    def str_map(self, key: str, default: dict | None = None, keys: tuple | None = None) -> dict[str, str]:
+        value = self.get(key, dict, default if default is not None else {})
+        for k, v in value.items():
+            if keys is not None and k not in keys:
+                self.fail(f"{key}.{k}", f"unknown key; expected one of {', '.join(keys)}")
+            if not isinstance(v, str):
+                self.fail(f"{key}.{k}", f"expected a string, got {type(v).__name__}")
+        return dict(value)
+
+    def unknown_keys(self, allowed: tuple[str, ...]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                hint = ""
+                from harness.errors import did_you_mean
+                suggestion = did_you_mean(str(key), allowed)
+                if suggestion:
+                    hint = f" ({suggestion})"
+                self.fail(str(key), f"unknown field{hint}")
+
+
+def _type_names(types: type | tuple) -> str:
+    types = types if isinstance(types, tuple) else (types,)
+    names = {"str": "a string", "int": "an integer", "float": "a number", "dict": "a mapping", "list": "a list",
+             "bool": "true/false"}
+    return " or ".join(names.get(t.__name__, t.__name__) for t in types)
+
+
+_TOP_FIELDS = ("name", "family", "kind", "description", "data", "columns", "labels", "metrics", "hyperparameters",
+               "generation", "options")
+_HP_TYPES: dict[str, tuple] = {
+    "epochs": (int, float), "batch_size": (int,), "eval_batch_size": (int,), "lr": (int, float),
+    "max_length": (int,), "warmup_ratio": (int, float), "weight_decay": (int, float), "grad_accum": (int,),
+    "max_grad_norm": (int, float), "early_stopping_patience": (int,), "max_target_length": (int,),
+}
+
+
+def parse_card(data: Any, path: Path | str) -> TaskCard:
+    """Validate a card's parsed YAML. Kind-specific checks happen in the registry, which knows the kinds."""
+    f = _Fields(path, data)
+    f.unknown_keys(_TOP_FIELDS)
+    name = f.get("name", str)
+    if not _NAME.match(name):
+        f.fail("name", f"{name!r} must be lowercase letters, digits, '_', '-' or '.'")
+    family = f.get("family", str, choices=FAMILIES)
+    kind = f.get("kind", str)
+
+    data_f = f.sub("data", required=True)
+    data_f.unknown_keys(("hub", "local", "sample", "validation"))
+    hub = None
+    if (h := data_f.sub("hub")) is not None:
+        h.unknown_keys(("path", "name", "revision", "splits"))
+        hub = HubSource(path=h.get("path", str), name=h.get("name", str, None), revision=h.get("revision", str, None),
+                        splits=h.str_map("splits", keys=SPLIT_ROLES))
+        if "train" not in hub.splits or "test" not in hub.splits:
+            h.fail("splits", "must name at least the train and test splits")
+    local = None
+    if (loc := data_f.sub("local")) is not None:
+        loc.unknown_keys(("format", "files", "columns"))
+        local = LocalSource(format=loc.get("format", str, choices=LOCAL_FORMATS),
+                            files=loc.str_map("files", keys=SPLIT_ROLES), columns=loc.str_map("columns"))
+        if "train" not in local.files or "test" not in local.files:
+            loc.fail("files", "must name at least the train and test files")
+    sample = None
+    if "sample" in data_f.data:
+        sample = Path(path).parent / data_f.get("sample", str)
+    carve = ValidationCarve()
+    if (v := data_f.sub("validation")) is not None:
+        v.unknown_keys(("fraction", "max_rows", "seed"))
+        carve = ValidationCarve(fraction=float(v.get("fraction", (int, float), carve.fraction)),
+                                max_rows=v.get("max_rows", int, carve.max_rows), seed=v.get("seed", int, carve.seed))
+        if not 0 < carve.fraction < 1:
+            v.fail("fraction", "must be between 0 and 1")
+    if hub is None and local is None and sample is None:
+        data_f.fail("hub", "a card needs at least one data source: hub, local or sample")
+
+    labels = f.get("labels", list, [])
+    for i, label in enumerate(labels):
+        if not isinstance(label, (str, int)) or isinstance(label, bool):
+            f.fail(f"labels[{i}]", "expected a string")
+    metrics_f = f.sub("metrics", required=True)
+    metrics_f.unknown_keys(("primary", "report", "higher_is_better", "definition"))
+    primary = metrics_f.get("primary", str)
+    report = metrics_f.get("report", list, [primary])
+    for i, m in enumerate(report):
+        if not isinstance(m, str):
+            metrics_f.fail(f"report[{i}]", "expected a metric name")
+    if primary not in report:
+        report = [primary, *report]
+
+    hp_f = f.sub("hyperparameters")
+    hyperparameters: dict[str, Any] = {}
+    if hp_f is not None:
+        hp_f.unknown_keys(tuple(_HP_TYPES))
+        for key, types in _HP_TYPES.items():
+            value = hp_f.get(key, types, None)
+            if value is not None:
+                if value <= 0 and key not in ("warmup_ratio", "weight_decay"):
+                    hp_f.fail(key, "must be positive")
+                hyperparameters[key] = value
+
+    generation = f.get("generation", dict, {})
+    for key in generation:
+        if key not in ("max_new_tokens", "num_beams", "length_penalty", "no_repeat_ngram_size"):
+            f.fail(f"generation.{key}", "unknown generation setting")
+    return TaskCard(
+        name=name, family=family, kind=kind, path=Path(path), description=f.get("description", str, ""),
+        hub=hub, local=local, sample=sample, carve=carve, columns=f.str_map("columns"),
+        labels=tuple(str(x) for x in labels), primary_metric=primary, metrics=tuple(report),
+        higher_is_better=metrics_f.get("higher_is_better", bool, True), hyperparameters=hyperparameters,
+        generation=generation, options=f.get("options", dict, {}),
+        metric_notes=metrics_f.get("definition", str, ""), raw=data,
+    )
+
+
+def load_card(path: Path) -> TaskCard:
+    """Read and validate one card file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read task card {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise UserError(f"task card {path}: invalid YAML{line}: {getattr(exc, 'problem', exc)}",
+                        hint="check indentation and quoting") from None
+    return parse_card(data, path)

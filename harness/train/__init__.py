@@ -1,0 +1,1 @@
+"""The training loop (Accelerate) and the device / precision choices it runs under."""
