@@ -98,9 +98,18 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
                     hyperparameters=hp.to_dict(), precision=precision, device=device,
                     data={"path": str(data_info.path), "fingerprint": data_info.fingerprint,
                           "sizes": data_info.sizes, "source": data_info.source},
-                    options=dict(options or {}),
+                    options=_job_options(options, load_kind(card.kind)),
                 ))
     return plan
+
+
+# Run options only kinds that generate text read (TaskKind.uses_generation); other jobs keep them out of their ids.
+GENERATION_OPTIONS = ("max_new_tokens", "num_beams")
+
+
+def _job_options(options: dict | None, kind) -> dict:
+    return {k: v for k, v in (options or {}).items()
+            if v is not None and (k not in GENERATION_OPTIONS or kind.uses_generation)}
 
 
 def default_output() -> Path:
@@ -114,15 +123,23 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         precision: str = "auto", device: str = "auto", resume: bool = True, executor: str = "local",
         workers: int = 1, job_timeout: float | None = None, latency_requests: int = 50,
         trust_remote_code: bool = False, write_report: bool = True,
-        progress: Callable[[str], None] | None = None) -> list[dict]:
+        progress: Callable[[str], None] | None = None, jobs_per_gpu: int | str | None = "auto",
+        parallel: str = "auto", num_processes: int | None = None, accelerate_config: str | Path | None = None,
+        ray_address: str | None = None, quiet: bool = False, max_new_tokens: int | None = None,
+        num_beams: int | None = None) -> list[dict]:
     """Fine-tune every model on every task for every seed; return this run's result records.
 
     models: aliases (`harness list models`), hub ids, local directories or tiny-bert / tiny-gpt2 / tiny-t5.
     tasks: task names, family names (classification, similarity, ...) or "all".
     data: "sample" for the bundled samples, or a list of "TASK=PATH"; data_dir: a folder of original files.
     Results are appended to OUTPUT/results.jsonl; with resume=True finished jobs are not run again.
+    Scheduling (docs/architecture.md): jobs_per_gpu ("auto" or N), parallel ("auto", "data", "none"),
+    num_processes and accelerate_config for data-parallel jobs, executor "local" / "inline" / "ray" (ray_address:
+    an existing cluster), quiet: one line per finished job.
+    max_new_tokens / num_beams override the cards' generation settings (translation, summarization).
     """
     say = progress or (lambda message: print(message, file=sys.stderr))
+    inform = (lambda _: None) if quiet else say
     from harness.executors.worker import quiet_libraries
     quiet_libraries()
     _check_positive("workers", workers, int)
@@ -130,17 +147,31 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         _check_positive("job_timeout", job_timeout)
     if latency_requests is None or latency_requests < 0:
         raise UserError(f"--latency-requests {latency_requests!r}: expected 0 or more")
+    _check_positive("max_new_tokens", max_new_tokens, int)
+    _check_positive("num_beams", num_beams, int)
+    sweep = _sweep_options(executor, device, workers, job_timeout, jobs_per_gpu, parallel, num_processes,
+                           accelerate_config, ray_address)
     overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_length": max_length,
                  "max_train_samples": max_train_samples, "max_eval_samples": max_eval_samples}
     output = Path(output) if output is not None else default_output()
     store = ResultStore(output)
+    created = not output.exists()
     store.ensure_writable()
-    plan = plan_run(models, tasks, seeds, data=data, data_dir=data_dir, tasks_dir=tasks_dir, overrides=overrides,
-                    precision=precision, device=device, options={"latency_requests": latency_requests},
-                    trust_remote_code=trust_remote_code, warn=lambda m: say(f"warning: {m}"))
+    try:
+        plan = plan_run(models, tasks, seeds, data=data, data_dir=data_dir, tasks_dir=tasks_dir,
+                        overrides=overrides, precision=precision, device=device,
+                        options={"latency_requests": latency_requests, "max_new_tokens": max_new_tokens,
+                                 "num_beams": num_beams}, trust_remote_code=trust_remote_code,
+                        warn=lambda m: say(f"warning: {m}"))
+    except BaseException:
+        if created:     # a run that never started leaves nothing behind
+            try:
+                output.rmdir()
+            except OSError:
+                pass
+        raise
     from harness.executors import make_executor
-    executor_impl = make_executor(executor, run=output.name, workers=workers, job_timeout=job_timeout,
-                                  log=say)
+    executor_impl = make_executor(executor, run=output.name, log=say, options=sweep, store=store)
 
     finished = store.finished_jobs() if resume else set()
     todo = [job for job in plan.jobs if job.id not in finished]
@@ -153,21 +184,26 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         "data": {j.task: j.data["source"] for j in plan.jobs},
     })
     if len(todo) < len(plan.jobs):
-        say(f"resuming: {len(plan.jobs) - len(todo)} of {len(plan.jobs)} jobs already finished in {output}")
-    say(f"running {len(todo)} job(s) → {output / 'results.jsonl'}")
+        inform(f"resuming: {len(plan.jobs) - len(todo)} of {len(plan.jobs)} jobs already finished in {output}")
+    inform(f"running {len(todo)} job(s) → {output / 'results.jsonl'}")
 
-    done = {"n": 0, "failed": 0}
-    start = time.monotonic()
+    from harness.schedule.progress import Progress
+    display = Progress(len(todo), quiet=quiet, sink=progress)
 
     def on_result(job: Job, record: dict, predictions: dict | None) -> None:
         if predictions is not None:
             store.write_predictions(job.id, predictions)
         store.append(record)
-        done["n"] += 1
-        done["failed"] += record["status"] == "failed"
-        say(_progress_line(done["n"], len(todo), done["failed"], start, record))
 
-    executor_impl.run(todo, on_result)
+    try:
+        with _sigterm_as_interrupt():
+            executor_impl.run(todo, on_result, display)
+    except KeyboardInterrupt:
+        display.close()
+        kept = len(store.finished_jobs() & {job.id for job in plan.jobs})
+        raise SweepInterrupted(f"{kept} of {len(plan.jobs)} jobs have finished results in {output}; run the same "
+                               f"command with --output {output} to resume") from None
+    display.close()
     ids = {job.id for job in plan.jobs}
     results = [r for r in store.latest() if r["job"] in ids]
     if write_report and results:
@@ -175,6 +211,53 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         paths = render(output)
         say(f"report: {paths[0]}")
     return results
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped a sweep; the message says what was kept and how to resume."""
+
+
+def _sweep_options(executor, device, workers, job_timeout, jobs_per_gpu, parallel, num_processes,
+                   accelerate_config, ray_address):
+    """Validate the scheduling options (cheap checks, before any planning) and bundle them."""
+    from harness.executors import SweepOptions, check_executor
+    from harness.schedule.placement import PARALLEL_MODES, parse_jobs_per_gpu
+
+    check_executor(executor)
+    per_gpu = parse_jobs_per_gpu(jobs_per_gpu)
+    if parallel not in PARALLEL_MODES:
+        raise UserError(f"--parallel {parallel!r} is not one of {', '.join(PARALLEL_MODES)}")
+    _check_positive("num_processes", num_processes, int)
+    if accelerate_config is not None:
+        from harness.executors.distributed import check_accelerate_config
+        check_accelerate_config(accelerate_config)
+        accelerate_config = str(Path(accelerate_config).expanduser().resolve())
+    if ray_address is not None and executor != "ray":
+        raise UserError("--ray-address needs --executor ray")
+    return SweepOptions(device=device, workers=workers, jobs_per_gpu=per_gpu, parallel=parallel,
+                        num_processes=num_processes, accelerate_config=accelerate_config, job_timeout=job_timeout,
+                        ray_address=ray_address)
+
+
+class _sigterm_as_interrupt:
+    """During a sweep SIGTERM (a scheduler's preemption, `timeout`, `kill`) stops it like Ctrl-C: cleanly."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            def handler(signum, frame):
+                raise KeyboardInterrupt
+            self.previous = signal.signal(signal.SIGTERM, handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            import signal
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
 
 
 def _progress_line(n: int, total: int, failed: int, start: float, record: dict) -> str:

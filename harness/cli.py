@@ -1,6 +1,7 @@
 """The `harness` command line: a thin layer over harness.api. Torch is imported only by commands that train."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -14,6 +15,14 @@ Examples:
   harness run --models tiny-bert --tasks classification,similarity --data sample
   harness run --models minilm --tasks sst2 --data-dir ../shared/data --max-train-samples 4000 --epochs 1
   harness run --models ./my-model --tasks sst2 --data sst2=train:my/train.tsv,test:my/dev.tsv
+
+
+Sweeps at scale (see docs/architecture.md):
+  harness run -m bert,roberta,deberta -t all --seeds 0,1,2 -o runs/board   # re-run the same line to resume
+  harness run -m bert -t all --jobs-per-gpu 4                # at most 4 jobs share a GPU (auto: by memory)
+  harness run -m qwen -t sst2 --parallel data --num-processes 4 --accelerate-config fsdp.yaml
+  harness run -m tiny-bert -t sst2 --data sample --device cpu --workers 2 --job-timeout 600 --quiet
+  harness run -m bert -t all --executor ray --ray-address auto   # an existing Ray cluster (`ray start --head`)
 """
 
 
@@ -39,8 +48,9 @@ class HarnessGroup(click.Group):
         except click.exceptions.Abort:
             click.echo("aborted", err=True)
             sys.exit(130)
-        except KeyboardInterrupt:
-            click.echo("interrupted: finished results are kept; run the same command again to resume", err=True)
+        except KeyboardInterrupt as exc:
+            click.echo(f"interrupted: {exc}" if str(exc) else
+                       "interrupted: finished results are kept; run the same command again to resume", err=True)
             sys.exit(130)
 
 
@@ -77,14 +87,31 @@ def _comma(ctx, param, value):
 @click.option("--max-length", type=int, help="Maximum input tokens.  [default: from the task card]")
 @click.option("--max-train-samples", type=int, help="Use only the first N training examples.")
 @click.option("--max-eval-samples", type=int, help="Use only the first N validation and test examples.")
+@click.option("--max-new-tokens", type=int, help="Most tokens generated per output (translation, summarization).  "
+              "[default: from the task card]")
+@click.option("--num-beams", type=int, help="Beam-search width for generation (1 = greedy).  [default: from the task "
+              "card]")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto", show_default=True,
               help="auto: bf16 on GPUs that support it, fp32 on CPU.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Skip jobs that already have a finished result in the output directory.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Jobs run in parallel worker processes.")
-@click.option("--executor", type=click.Choice(["local", "inline"]), default="local", show_default=True,
-              help="local: worker processes (a crash fails one job, not the sweep); inline: this process.")
+@click.option("--executor", type=click.Choice(["local", "inline", "ray"]), default="local", show_default=True,
+              help="local: worker processes (a crash fails one job, not the sweep); inline: this process; "
+              "ray: Ray tasks on a local or existing cluster (pip install 'harness[ray]').")
+@click.option("--jobs-per-gpu", default="auto", show_default=True, metavar="auto|N",
+              help="Jobs sharing one GPU. auto: as many as their memory estimates fit (at most 8).")
+@click.option("--parallel", type=click.Choice(["auto", "data", "none"]), default="auto", show_default=True,
+              help="data: every job data-parallel over several GPUs (accelerate launch); auto: only jobs too large "
+              "for one GPU; none: never.")
+@click.option("--num-processes", type=int, help="Processes (GPUs) of a data-parallel job.  [default: all GPUs; 2 on "
+              "CPU]")
+@click.option("--accelerate-config", type=click.Path(dir_okay=False), help="accelerate config file for data-parallel "
+              "jobs (e.g. FSDP or DeepSpeed), as written by `accelerate config`.")
+@click.option("--ray-address", help="Address of an existing Ray cluster for --executor ray (e.g. auto, "
+              "ray://head:10001).  [default: start a local one]")
+@click.option("--quiet", "-q", is_flag=True, help="Plain log: one line per finished job, no live progress.")
 @click.option("--job-timeout", type=float, help="Seconds after which a job is stopped and recorded as failed.")
 @click.option("--latency-requests", type=int, default=50, show_default=True,
               help="Batch-1 requests timed for the latency figures (0 to skip).")
@@ -92,7 +119,8 @@ def _comma(ctx, param, value):
 @click.option("--no-report", is_flag=True, help="Do not write report.md / leaderboard.csv after the run.")
 def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_size, lr, max_length,
         max_train_samples, max_eval_samples, precision, device, resume, workers, executor, job_timeout,
-        latency_requests, trust_remote_code, no_report):
+        latency_requests, trust_remote_code, no_report, jobs_per_gpu="auto", parallel="auto", num_processes=None,
+        accelerate_config=None, ray_address=None, quiet=False, max_new_tokens=None, num_beams=None):
     """Fine-tune every model on every task for every seed and store the results.
 
     With no --models and --tasks, runs the smoke preset: the tiny built-in models on every task's bundled sample
@@ -109,6 +137,8 @@ def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_s
         epochs = epochs if epochs is not None else SMOKE["epochs"]
         lr = lr if lr is not None else SMOKE["lr"]
         batch_size = batch_size if batch_size is not None else SMOKE["batch_size"]
+        max_new_tokens = max_new_tokens if max_new_tokens is not None else SMOKE.get("max_new_tokens")
+        num_beams = num_beams if num_beams is not None else SMOKE.get("num_beams")
     elif models is None or tasks is None:
         raise UserError(f"--{'models' if models is None else 'tasks'} is missing",
                         hint="give both --models and --tasks, or neither for the smoke preset")
@@ -118,7 +148,9 @@ def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_s
                       max_eval_samples=max_eval_samples, precision=precision, device=device, resume=resume,
                       executor=executor, workers=workers, job_timeout=job_timeout,
                       latency_requests=latency_requests, trust_remote_code=trust_remote_code,
-                      write_report=not no_report)
+                      write_report=not no_report, jobs_per_gpu=jobs_per_gpu, parallel=parallel,
+                      num_processes=num_processes, accelerate_config=accelerate_config, ray_address=ray_address,
+                      quiet=quiet, max_new_tokens=max_new_tokens, num_beams=num_beams)
     if results and not no_report:
         _print_leaderboard(results[0]["run"], output)
     failed = sum(r["status"] == "failed" for r in results)

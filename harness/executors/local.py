@@ -1,105 +1,324 @@
-"""Persistent worker processes on this machine.
+"""Worker processes on this machine, placed by harness.schedule.
 
-Each worker imports torch once and then runs job after job. The driver waits on the workers' pipes and process
-sentinels together: a result is stored as it arrives; a worker that dies (segfault, OOM kill, SIGKILL) or outlives
---job-timeout turns its current job into a `failed` result with the reason, and a fresh worker takes its place.
+Each worker is spawned (never forked) with its GPU already chosen: CUDA_VISIBLE_DEVICES is set in the environment it
+starts with, so a job sees exactly one GPU, as cuda:0. A worker imports torch once and then runs job after job on
+that GPU; several workers share a GPU when the scheduler packs small jobs. Data-parallel jobs run as an
+`accelerate launch` subprocess (harness.executors.distributed) on GPUs reserved for them.
+
+The driver waits on the workers' pipes and process sentinels together: progress lines and results are handled as
+they arrive; a worker that dies (segfault, OOM kill, SIGKILL) or outlives --job-timeout turns its current job into a
+`failed` result with the reason, and a fresh worker takes its place. A job that ran out of GPU memory while sharing
+its GPU is tried once more alone before it counts as failed. Ctrl-C (KeyboardInterrupt in the driver) kills every
+worker and launcher and propagates; results already stored stay.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
+import signal
+import subprocess
+import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from multiprocessing.connection import wait
+from pathlib import Path
 
+from harness.executors import SweepOptions
+from harness.executors.worker import DEFAULT_JOB_FN
 from harness.job import failed_record
 from harness.plan import Job
+from harness.schedule.devices import Device, discover
+from harness.schedule.memory import MemoryModel
+from harness.schedule.placement import Placement, Scheduler
+from harness.schedule.progress import NullProgress
+
+POLL_S = 0.5
 
 
-@dataclass
+@dataclass(eq=False)
 class _Worker:
     process: mp.Process
     conn: object
-    job: Job | None = None
+    device: Device
+    placement: Placement | None = None
     started: float = 0.0
 
 
+@dataclass(eq=False)
+class _Launch:
+    placement: Placement
+    process: subprocess.Popen
+    folder: Path
+    started: float
+    log_file: object = field(repr=False, default=None)
+
+
+@contextmanager
+def _environment(values: dict[str, str | None]):
+    """Temporarily set environment variables (a spawned child copies the environment when it starts)."""
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def is_oom(record: dict) -> bool:
+    error = (record.get("error") or "").lower()
+    return record.get("status") == "failed" and ("out of memory" in error or "outofmemoryerror" in error)
+
+
 class LocalExecutor:
-    def __init__(self, run: str, workers: int = 1, job_timeout: float | None = None, log=lambda _: None):
-        self.run_name, self.workers, self.job_timeout, self.log = run, max(1, workers), job_timeout, log
+    def __init__(self, run: str, options: SweepOptions | None = None, log=lambda _: None, store=None,
+                 job_fn: str | None = None, devices: list[Device] | None = None):
+        self.run_name, self.log, self.store = run, log, store
+        self.options = options or SweepOptions()
+        self.job_fn = job_fn or DEFAULT_JOB_FN
+        self.devices = devices
         self._ctx = mp.get_context("spawn")   # fork after torch initialises threads or CUDA is unsafe
 
-    def _threads(self) -> int:
-        return max(1, (os.cpu_count() or 1) // self.workers)
+    # ------------------------------------------------------------------------------------------------ processes
 
-    def _spawn(self) -> _Worker:
+    def _threads(self, total_workers: int) -> int:
+        return max(1, (os.cpu_count() or 1) // max(1, total_workers))
+
+    def _spawn(self, device: Device, threads: int) -> _Worker:
         from harness.executors.worker import worker_main
 
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=worker_main, args=(child, self._threads()), daemon=True)
-        process.start()
+        env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(threads),
+               # spin-waiting OpenMP threads of several workers on few cores slow every one of them down badly
+               "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY") or "PASSIVE"}
+        if device.kind == "cuda":
+            env["CUDA_VISIBLE_DEVICES"] = device.visible_id
+        process = self._ctx.Process(target=worker_main, args=(child, threads, self.job_fn, os.getpid()), daemon=True)
+        with _environment(env):
+            process.start()
         child.close()
-        return _Worker(process=process, conn=parent)
-
-    def run(self, jobs: list[Job], on_result) -> None:
-        pending = deque(jobs)
-        pool = [self._spawn() for _ in range(min(self.workers, len(jobs)))]
-        try:
-            while pending or any(w.job for w in pool):
-                for i, worker in enumerate(pool):
-                    if worker.job is None and pending:
-                        if not worker.process.is_alive():
-                            pool[i] = worker = self._spawn()
-                        worker.job, worker.started = pending.popleft(), time.monotonic()
-                        worker.conn.send((worker.job.to_dict(), self.run_name))
-                busy = [w for w in pool if w.job is not None]
-                ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=1.0)
-                for i, worker in enumerate(pool):
-                    if worker.job is None:
-                        continue
-                    if worker.conn in ready:
-                        try:
-                            record, predictions = worker.conn.recv()
-                        except (EOFError, OSError):
-                            record, predictions = None, None
-                        if record is not None:
-                            job, worker.job = worker.job, None
-                            on_result(job, record, predictions)
-                            continue
-                    reason = None
-                    if not worker.process.is_alive() or worker.process.sentinel in ready:
-                        worker.process.join(timeout=1)
-                        reason = _death_reason(worker.process.exitcode)
-                    elif self.job_timeout and time.monotonic() - worker.started > self.job_timeout:
-                        reason = f"timed out after {self.job_timeout:g} s (--job-timeout)"
-                    if reason is not None:
-                        job = worker.job
-                        self._stop(worker)
-                        pool[i] = self._spawn() if pending else _Worker(process=worker.process, conn=worker.conn)
-                        on_result(job, failed_record(job, self.run_name, reason), None)
-        finally:
-            for worker in pool:
-                self._stop(worker, graceful=worker.job is None)
+        return _Worker(process=process, conn=parent, device=device)
 
     @staticmethod
     def _stop(worker: _Worker, graceful: bool = False) -> None:
         if graceful and worker.process.is_alive():
             try:
                 worker.conn.send(None)
-            except (OSError, BrokenPipeError):
+            except (OSError, BrokenPipeError, ValueError):
                 pass
-            worker.process.join(timeout=5)
+            worker.process.join(timeout=0.5)     # an idle worker holds nothing: no need to wait long
         if worker.process.is_alive():
             worker.process.kill()
             worker.process.join(timeout=5)
-        worker.job = None
+        try:
+            worker.conn.close()
+        except OSError:
+            pass
+        worker.placement = None
+
+    def _launch(self, placement: Placement) -> _Launch:
+        from harness.executors.distributed import launch_command, launch_env, write_job_file
+
+        folder = Path(tempfile.mkdtemp(prefix=f"harness-ddp-{placement.job.id}-"))
+        job_file, out_file = folder / "job.json", folder / "result.json"
+        write_job_file(job_file, placement.job, self.run_name)
+        cmd = launch_command(job_file, out_file, processes=placement.processes,
+                             accelerate_config=self.options.accelerate_config)
+        ids = [d.visible_id for d in placement.devices] if placement.devices[0].kind == "cuda" else None
+        log_file = open(folder / "launch.log", "wb")
+        process = subprocess.Popen(cmd, env=launch_env(ids, placement.processes), stdin=subprocess.DEVNULL,
+                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=_parent_death_sigterm)
+        return _Launch(placement=placement, process=process, folder=folder, started=time.monotonic(),
+                       log_file=log_file)
+
+    @staticmethod
+    def _kill_launch(launch: _Launch) -> None:
+        if launch.process.poll() is None:
+            try:
+                os.killpg(launch.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                launch.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                pass
+        if launch.log_file is not None:
+            launch.log_file.close()
+
+    def _launch_outcome(self, launch: _Launch, reason: str | None) -> tuple[dict, dict | None]:
+        from harness.executors.distributed import read_outcome
+
+        job = launch.placement.job
+        record, predictions = (None, None) if reason else read_outcome(launch.folder / "result.json")
+        if record is None:
+            if reason is None:
+                tail = _last_line(launch.folder / "launch.log")
+                reason = f"data-parallel launch exited with code {launch.process.returncode}" + \
+                         (f": {tail}" if tail else "")
+            record, predictions = failed_record(job, self.run_name, reason), None
+        shutil.rmtree(launch.folder, ignore_errors=True)
+        return record, predictions
+
+    # -------------------------------------------------------------------------------------------------- the loop
+
+    def run(self, jobs: list[Job], on_result, progress=None) -> None:
+        progress = progress or NullProgress()
+        if not jobs:
+            return
+        devices = self.devices or discover(self.options.device)
+        from harness.executors.distributed import is_sharded_config
+
+        memory = MemoryModel(self.store.load() if self.store is not None else [])
+        scheduler = Scheduler(devices, memory=memory, jobs_per_gpu=self.options.jobs_per_gpu,
+                              cpu_workers=self.options.workers, parallel=self.options.parallel,
+                              num_processes=self.options.num_processes,
+                              sharded=is_sharded_config(self.options.accelerate_config), log=progress.message)
+        ordered = scheduler.order(jobs)
+        pending: deque = deque((job, 1, False) for job in ordered)
+        any_single = any(not scheduler.need(job).distributed for job in ordered)
+        total_workers = min(scheduler.total_slots, len(jobs)) if any_single else 0
+        threads = self._threads(total_workers or 1)
+        workers: list[_Worker] = []
+        # Start workers now (all CPU slots, the first of each GPU): their imports overlap the driver's other work.
+        for state in scheduler.states:
+            for _ in range(min(state.slots if state.device.kind == "cpu" else 1, total_workers - len(workers))):
+                workers.append(self._spawn(state.device, threads))
+        launches: list[_Launch] = []
+        timeout = self.options.job_timeout
+
+        def finish(placement: Placement, record: dict, predictions) -> None:
+            scheduler.release(placement)
+            job = placement.job
+            if is_oom(record) and placement.shared and placement.attempt == 1 and not placement.distributed:
+                progress.message(f"{job.label}: out of GPU memory while sharing {placement.where}; "
+                                 "trying again alone")
+                pending.appendleft((job, 2, True))
+                progress.running.pop(job.id, None)
+                return
+            record.setdefault("schedule", placement.summary())
+            memory.observe(record)
+            on_result(job, record, predictions)
+            progress.finished(job.id, job.label, record)
+
+        try:
+            while pending or any(w.placement for w in workers) or launches:
+                if self.store is not None and pending:
+                    elsewhere = self.store.finished_now()
+                    if elsewhere:
+                        kept = [e for e in pending if e[0].id not in elsewhere]
+                        if len(kept) < len(pending):
+                            progress.message(f"{len(pending) - len(kept)} job(s) were finished meanwhile by "
+                                             "another run on this output; skipping them")
+                            progress.total -= len(pending) - len(kept)
+                            pending.clear()
+                            pending.extend(kept)
+                for placement in scheduler.assign(pending):
+                    job = placement.job
+                    if placement.distributed:
+                        launches.append(self._launch(placement))
+                    else:
+                        device = placement.devices[0]
+                        worker = next((w for w in workers if w.placement is None and w.device == device
+                                       and w.process.is_alive()), None)
+                        if worker is None:
+                            for dead in [w for w in workers if w.placement is None and not w.process.is_alive()
+                                         and w.device == device]:
+                                self._stop(dead)
+                                workers.remove(dead)
+                            worker = self._spawn(device, threads)
+                            workers.append(worker)
+                        worker.placement, worker.started = placement, time.monotonic()
+                        worker.conn.send((job.to_dict(), self.run_name))
+                    progress.started(job.id, job.label, placement.where)
+
+                busy = [w for w in workers if w.placement is not None]
+                handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+                ready = set(wait(handles, timeout=POLL_S)) if handles else set()
+                if not handles:
+                    time.sleep(POLL_S if launches else 0)
+
+                for worker in busy:
+                    record = predictions = None
+                    if worker.conn in ready:
+                        try:
+                            while worker.conn.poll():
+                                message = worker.conn.recv()
+                                if message[0] == "progress":
+                                    progress.update(message[1], message[2])
+                                elif message[0] == "result":
+                                    record, predictions = message[1], message[2]
+                                    break
+                        except (EOFError, OSError):
+                            pass
+                    if record is not None:
+                        placement, worker.placement = worker.placement, None
+                        finish(placement, record, predictions)
+                        continue
+                    reason = None
+                    if worker.process.sentinel in ready or not worker.process.is_alive():
+                        worker.process.join(timeout=1)
+                        reason = _death_reason(worker.process.exitcode)
+                    elif timeout and time.monotonic() - worker.started > timeout:
+                        reason = f"timed out after {timeout:g} s (--job-timeout)"
+                    if reason is not None:
+                        placement = worker.placement
+                        self._stop(worker)
+                        workers.remove(worker)
+                        finish(placement, failed_record(placement.job, self.run_name, reason), None)
+
+                for launch in list(launches):
+                    reason = None
+                    if launch.process.poll() is None:
+                        if timeout and time.monotonic() - launch.started > timeout:
+                            reason = f"timed out after {timeout:g} s (--job-timeout)"
+                        else:
+                            continue
+                    self._kill_launch(launch)
+                    launches.remove(launch)
+                    record, predictions = self._launch_outcome(launch, reason)
+                    finish(launch.placement, record, predictions)
+                progress.tick()
+        finally:
+            for worker in workers:
+                self._stop(worker, graceful=worker.placement is None)
+            for launch in launches:
+                self._kill_launch(launch)
+                shutil.rmtree(launch.folder, ignore_errors=True)
+
+
+def _parent_death_sigterm() -> None:  # pragma: no cover - runs in the child between fork and exec
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        if "Error" in line or "error" in line:
+            return line[:300]
+    return lines[-1][:300] if lines else ""
 
 
 def _death_reason(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
-        import signal
-
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:

@@ -1,43 +1,131 @@
-"""The worker process: receives jobs over a pipe, runs them, sends results back. Runs until told to stop."""
+"""The worker process: receives jobs over a pipe, runs them, sends progress and results back. Runs until told to stop.
+
+Messages to the driver: ("progress", job_id, text) while a job runs (the training loop's epoch lines), then
+("result", record, predictions). The driver owns the store; a worker never writes it.
+
+A worker ignores Ctrl-C (the terminal sends SIGINT to the whole process group; the driver decides and stops its
+workers) and dies with its driver (Linux parent-death signal), so a killed driver never leaves workers behind.
+"""
 from __future__ import annotations
 
+import importlib
 import os
+import signal
+import sys
 import warnings
+
+DEFAULT_JOB_FN = "harness.job:run_job"
 
 
 def quiet_libraries() -> None:
-    """Keep library chatter (progress bars, 'some weights were newly initialised') out of the sweep's output."""
+    """Keep library chatter (progress bars, 'some weights were newly initialised') out of the sweep's output.
+
+    Cheap: sets the environment variables the libraries read at import time and configures only the libraries that
+    are already imported, so calling it never imports torch.
+    """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DATASETS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     warnings.filterwarnings("ignore")
-    try:
-        import datasets
-        import transformers
+    if "transformers" in sys.modules:
+        try:
+            import transformers
 
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
-        datasets.disable_progress_bars()
-        datasets.logging.set_verbosity_error()
+            transformers.logging.set_verbosity_error()
+            transformers.logging.disable_progress_bar()
+        except (ImportError, AttributeError):  # pragma: no cover
+            pass
+    if "datasets" in sys.modules:
+        try:
+            import datasets
+
+            datasets.disable_progress_bars()
+            datasets.logging.set_verbosity_error()
+        except (ImportError, AttributeError):  # pragma: no cover
+            pass
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; exit now if the parent is already gone."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):          # not Linux: the pipe's EOF still ends an idle worker
+        pass
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def load_function(path: str):
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _preload(threads: int | None) -> None:
+    """Import the heavy libraries once, before the first job (overlapping the driver's own start-up work)."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    import harness.job  # noqa: F401
+    try:
+        import accelerate  # noqa: F401
+        import datasets  # noqa: F401
+        import transformers  # noqa: F401
     except ImportError:  # pragma: no cover
         pass
+    quiet_libraries()
 
 
-def worker_main(conn, threads: int | None) -> None:
-    from harness.job import run_job
+def _release_memory() -> None:
+    import gc
+
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()           # give the GPU back to the other jobs packed on it
+
+
+def worker_main(conn, threads: int | None, job_fn: str = DEFAULT_JOB_FN, parent_pid: int | None = None) -> None:
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    quiet_libraries()
+    if job_fn == DEFAULT_JOB_FN:
+        _preload(threads)
+    run = load_function(job_fn)
     from harness.plan import Job
 
-    quiet_libraries()
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
     while True:
         try:
             message = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):
             return
         if message is None:
             return
         job_dict, run_name = message
-        record, predictions = run_job(Job.from_dict(job_dict), run=run_name)
-        conn.send((record, predictions))
+        job = Job.from_dict(job_dict)
+
+        def log(text: str, _id=job.id) -> None:
+            line = str(text).strip().splitlines()[0] if str(text).strip() else ""
+            if line and not line.startswith("Traceback"):
+                try:
+                    conn.send(("progress", _id, line[:200]))
+                except (OSError, ValueError):
+                    pass
+
+        try:
+            record, predictions = run(job, run=run_name, log=log)
+        except Exception as exc:  # noqa: BLE001 - run_job never raises; a replacement function might
+            from harness.job import failed_record
+
+            record, predictions = failed_record(job, run_name, f"{type(exc).__name__}: {exc}"), None
+        try:
+            conn.send(("result", record, predictions))
+        except (OSError, BrokenPipeError):
+            return
+        _release_memory()

@@ -51,6 +51,8 @@ class TaskKind(ABC):
     metric_names: ClassVar[tuple[str, ...]]
     needs_labels: ClassVar[bool] = False
     lower_is_better: ClassVar[frozenset[str]] = frozenset()
+    # Kinds that generate text get the run's generation options (--max-new-tokens, --num-beams) in their jobs.
+    uses_generation: ClassVar[bool] = False
 
     # --- card and data ---------------------------------------------------------------------------------------
     def check_card(self, card: TaskCard) -> None:

@@ -53,14 +53,14 @@ class SequenceKind(TaskKind):
         import torch
 
         from harness.data.batching import collate_features, sorted_batches
-        lengths = [len(ids) for ids in ctx.features["input_ids"]]
-        out = [None] * len(lengths)
         columns = [c for c in self.train_columns() if c in ctx.features.column_names and c != "labels"]
-        features = ctx.features.select_columns(columns)
+        features = ctx.features.select_columns(columns).to_dict()
+        lengths = [len(ids) for ids in features["input_ids"]]
+        out = [None] * len(lengths)
         ctx.model.eval()
         with torch.inference_mode(), ctx.autocast():
             for indices in sorted_batches(lengths, ctx.batch_size):
-                batch = collate_features([features[i] for i in indices],
+                batch = collate_features([{c: features[c][i] for c in columns} for i in indices],
                                          ctx.tokenizer.pad_token_id)
                 batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
                 logits = ctx.model(**batch).logits.float().cpu()

@@ -1,26 +1,43 @@
-"""Formatting of numbers for people: scores, byte counts, parameter counts, rates."""
+"""Numbers for people: scores, intervals, byte and parameter counts, rates."""
 from __future__ import annotations
 
 import math
 
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def score_cell(row) -> str:
-    if row["status"] == "unsupported":
-        return "n/a"
-    if row["status"] == "failed" or _missing(row["score_mean"]):
-        return "failed"
-    cell = f"{row['score_mean']:.4f}"
-    if row["seeds"] > 1:
-        cell += f" ± {row['score_std']:.4f}"
-    return cell
+def missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def decimals_for(values, percent: bool = False) -> int:
+    """3 decimals for metrics around 0-1, 2 for metrics on a 0-100 scale (BLEU, SQuAD F1)."""
+    finite = [abs(float(v)) for v in values if not missing(v)]
+    return 2 if percent or (finite and max(finite) >= 10) else 3
+
+
+def num(value, digits: int = 3) -> str:
+    return "–" if missing(value) else f"{float(value):.{digits}f}"
+
+
+def interval(low, high, digits: int = 3) -> str:
+    if missing(low) or missing(high):
+        return "–"
+    return f"[{float(low):.{digits}f}, {float(high):.{digits}f}]"
+
+
+def points(value) -> str:
+    """A normalized 0-1 score as 0-100 points."""
+    return "–" if missing(value) else f"{100 * float(value):.1f}"
 
 
 def human_bytes(value) -> str:
-    if _missing(value):
+    if missing(value):
         return "–"
     value = float(value)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
@@ -31,7 +48,7 @@ def human_bytes(value) -> str:
 
 
 def human_count(value) -> str:
-    if _missing(value):
+    if missing(value):
         return "–"
     value = float(value)
     for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
@@ -41,4 +58,16 @@ def human_count(value) -> str:
 
 
 def rate(value, digits: int = 1) -> str:
-    return "–" if _missing(value) else f"{value:,.{digits}f}"
+    return "–" if missing(value) else f"{float(value):,.{digits}f}"
+
+
+def ratio(a, b) -> str:
+    """How many times a is b, for sentences: '2.1×'."""
+    if missing(a) or missing(b) or float(b) == 0:
+        return "?×"
+    r = float(a) / float(b)
+    return f"{r:.1f}×" if r < 10 else f"{r:.0f}×"
+
+
+def superscript(number: int) -> str:
+    return str(number).translate(SUPERSCRIPT)

@@ -138,6 +138,8 @@ class _Fields:
 
 def _type_names(types: type | tuple) -> str:
     types = types if isinstance(types, tuple) else (types,)
+    if set(types) == {int, float}:
+        return "a number"
     names = {"str": "a string", "int": "an integer", "float": "a number", "dict": "a mapping", "list": "a list",
              "bool": "true/false"}
     return " or ".join(names.get(t.__name__, t.__name__) for t in types)
@@ -210,6 +212,12 @@ def parse_card(data: Any, path: Path | str) -> TaskCard:
     if hp_f is not None:
         hp_f.unknown_keys(tuple(_HP_TYPES))
         for key, types in _HP_TYPES.items():
+            if float in types and isinstance(hp_f.data.get(key), str):
+                # PyYAML reads `1e-4` (no dot) as a string; accept what is plainly a number.
+                try:
+                    hp_f.data[key] = float(hp_f.data[key])
+                except ValueError:
+                    pass
             value = hp_f.get(key, types, None)
             if value is not None:
                 if value <= 0 and key not in ("warmup_ratio", "weight_decay"):

@@ -88,7 +88,7 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, separ
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision=accelerate_precision(precision),
                               gradient_accumulation_steps=hp.grad_accum)
     columns = tuple(c for c in columns if c in features.column_names)
-    data = {c: features[c] for c in columns}
+    data = features.select_columns(list(columns)).to_dict()     # plain lists: row access on Arrow is slow
     lengths = [len(ids) for ids in data["input_ids"]]
     batches_per_epoch = math.ceil(len(lengths) / hp.batch_size)
     total_micro = max(1, math.ceil(hp.epochs * batches_per_epoch))

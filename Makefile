@@ -1,0 +1,27 @@
+# Two entry points, each setting itself up from nothing: `make run` (the smoke preset) and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch keeps a fresh install small; an unpinned torch would pull a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+
+.PHONY: venv run test clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)" || $(PY) -m pip install -q "$(TORCH)" --index-url https://download.pytorch.org/whl/cpu
+	$(PY) -m pip install -q -e ".[test,realmodel]"
+	touch $@
+
+run: venv
+	$(VENV)/bin/harness run
+
+test: venv
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,253 @@
+"""Extractive question answering (SQuAD v1.1 style): the answer is a span of the context.
+
+Heads: AutoModelForQuestionAnswering for every family that has one (BERT-style encoders, GPT2ForQuestionAnswering,
+T5ForQuestionAnswering / BartForQuestionAnswering); others are `unsupported`.
+Inputs are `question [sep] context` (question first, so a causal model reads the question before the context); long
+contexts are cut into windows of max_length tokens overlapping by `doc_stride`. A training window that does not
+contain the answer points both span ends at the [CLS] token, or at position 0 where the tokenizer has no [CLS]
+(GPT-2, T5): decoding only ever picks context tokens, so that position works as "no answer here" for every family.
+Decoding: over all windows of an example, the n-best start and end logits give candidate spans inside the context
+of at most `max_answer_length` tokens; the best start + end score wins, mapped back to context characters through
+the offset mapping.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from harness.errors import UserError
+from harness.kinds.base import EvalContext, Evaluation, TaskKind
+from harness.models.loading import load_pretrained
+from harness.tasks.card import CardError, TaskCard
+
+DEFAULT_OPTIONS = {"doc_stride": 128, "max_answer_length": 30, "n_best": 20, "max_question_length": 64}
+# Decoder-only tokenizers have no pair template: the question ends with a newline before the context starts.
+DECODER_QUESTION_END = "\n"
+
+
+class ExtractiveQAKind(TaskKind):
+    name = "extractive_qa"
+    fields = {"question": True, "context": True, "answers": True, "id": False, "title": False}
+    metric_names = ("exact_match", "f1")
+
+    def check_card(self, card: TaskCard) -> None:
+        super().check_card(card)
+        for key, value in card.options.items():
+            if key in DEFAULT_OPTIONS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise CardError(card.path, f"options.{key}", f"expected a positive integer, got {value!r}")
+
+    def options(self, card: TaskCard) -> dict:
+        return {**DEFAULT_OPTIONS, **{k: v for k, v in card.options.items() if k in DEFAULT_OPTIONS}}
+
+    # --- data ------------------------------------------------------------------------------------------------
+    def standardize(self, card: TaskCard, batch: dict, where: str) -> dict:
+        answers = []
+        for number, (context, value) in enumerate(zip(batch["context"], batch["answers"]), start=1):
+            if not isinstance(context, str) or not isinstance(batch["question"][number - 1], str):
+                raise UserError(f"{where}: example {number}: question and context must be strings")
+            answers.append(_answers(value, context, where, number))
+        batch["answers"] = answers
+        count = len(answers)
+        batch["id"] = [str(i) for i in batch["id"]] if "id" in batch else [str(i) for i in range(count)]
+        if "title" in batch:
+            batch["title"] = [str(t or "") for t in batch["title"]]
+        # Evaluation groups windows by example through this index (ids are not guaranteed unique in user data).
+        batch["example_index"] = list(range(count))
+        return batch
+
+    # --- model -----------------------------------------------------------------------------------------------
+    def build_model(self, card: TaskCard, spec, tokenizer):
+        from transformers import AutoModelForQuestionAnswering
+
+        from harness.kinds.base import Unsupported
+        if not getattr(tokenizer, "is_fast", False):
+            raise Unsupported("span decoding needs offset mappings from a fast (tokenizers-backed) tokenizer, "
+                              "and this model has none")
+        return load_pretrained(AutoModelForQuestionAnswering, spec, pad_token_id=tokenizer.pad_token_id)
+
+    def train_columns(self) -> tuple[str, ...]:
+        return ("input_ids", "attention_mask", "token_type_ids", "start_positions", "end_positions")
+
+    def encoder_version(self, role: str) -> str:
+        return "qa-train-1" if role == "train" else "qa-eval-1"
+
+    def encoder(self, card: TaskCard, spec, tokenizer, hp, role: str) -> Callable[[dict], dict]:
+        opts = self.options(card)
+        max_length = hp.max_length
+        question_limit = max(1, min(opts["max_question_length"], max_length // 2))
+        # The windows must overlap by less than the room left for the context, or the tokenizer refuses.
+        stride = max(0, min(opts["doc_stride"], (max_length - question_limit - 4) // 2))
+        question_end = DECODER_QUESTION_END if spec.family == "decoder" else ""
+        cls_id = tokenizer.cls_token_id
+        training = role == "train"
+
+        def encode(batch: dict) -> dict:
+            questions = _shorten(tokenizer, [q.strip() for q in batch["question"]], question_limit)
+            questions = [q + question_end for q in questions]
+            features = tokenizer(questions, batch["context"], truncation="only_second", max_length=max_length,
+                                 stride=stride, return_overflowing_tokens=True, return_offsets_mapping=True)
+            samples = features.pop("overflow_to_sample_mapping")
+            offsets = features.pop("offset_mapping")
+            if training:
+                starts, ends = [], []
+                for i, sample in enumerate(samples):
+                    no_answer = features["input_ids"][i].index(cls_id) \
+                        if cls_id is not None and cls_id in features["input_ids"][i] else 0
+                    start, end = _span_positions(features.sequence_ids(i), offsets[i], batch["answers"][sample])
+                    starts.append(no_answer if start is None else start)
+                    ends.append(no_answer if end is None else end)
+                features["start_positions"], features["end_positions"] = starts, ends
+            else:
+                offset_start, offset_end = [], []
+                for i in range(len(samples)):
+                    sequence_ids = features.sequence_ids(i)
+                    offset_start.append([o[0] if s == 1 else -1 for o, s in zip(offsets[i], sequence_ids)])
+                    offset_end.append([o[1] if s == 1 else -1 for o, s in zip(offsets[i], sequence_ids)])
+                features["offset_start"], features["offset_end"] = offset_start, offset_end
+                features["example_index"] = [batch["example_index"][s] for s in samples]
+            return dict(features)
+        return encode
+
+    # --- evaluation ------------------------------------------------------------------------------------------
+    def evaluate(self, ctx: EvalContext) -> Evaluation:
+        import numpy as np
+        import torch
+
+        from harness.data.batching import collate_features, sorted_batches
+        from harness.metrics.qa import squad_metrics
+
+        opts = self.options(ctx.card)
+        features = ctx.features
+        columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in features.column_names]
+        inputs = {c: features[c] for c in columns}
+        lengths = [len(ids) for ids in inputs["input_ids"]]
+        start_logits: list = [None] * len(lengths)
+        end_logits: list = [None] * len(lengths)
+        ctx.model.eval()
+        with torch.inference_mode(), ctx.autocast():
+            for indices in sorted_batches(lengths, ctx.batch_size):
+                batch = collate_features([{c: inputs[c][i] for c in columns} for i in indices],
+                                         ctx.tokenizer.pad_token_id)
+                batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
+                output = ctx.model(**batch)
+                starts, ends = output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
+                for row, index in enumerate(indices):
+                    start_logits[index] = starts[row, :lengths[index]]
+                    end_logits[index] = ends[row, :lengths[index]]
+
+        windows: dict[int, list[int]] = {}
+        for feature, example in enumerate(features["example_index"]):
+            windows.setdefault(example, []).append(feature)
+        offset_start, offset_end = features["offset_start"], features["offset_end"]
+        predictions, references = [], []
+        for example, context, answers in zip(ctx.rows["example_index"], ctx.rows["context"], ctx.rows["answers"]):
+            best = best_span([(start_logits[f], end_logits[f], offset_start[f], offset_end[f])
+                              for f in windows.get(example, [])], opts["n_best"], opts["max_answer_length"], np)
+            predictions.append(context[best[0]:best[1]].strip() if best else "")
+            references.append(list(answers["text"]))
+        return Evaluation(squad_metrics(predictions, references), predictions, references)
+
+
+def best_span(windows, n_best: int, max_answer_length: int, np=None) -> tuple[int, int] | None:
+    """The (start_char, end_char) of the best-scoring valid span over an example's windows, or None.
+
+    Each window is (start_logits, end_logits, offset_start, offset_end); offsets are -1 outside the context.
+    A span is valid when both ends are context tokens, end >= start and it holds at most max_answer_length tokens;
+    its score is start logit + end logit, looked for among the n_best starts and n_best ends of each window.
+    """
+    if np is None:
+        import numpy as np
+    best_score, best = None, None
+    for start_logits, end_logits, offset_start, offset_end in windows:
+        start_logits, end_logits = np.asarray(start_logits, dtype=float), np.asarray(end_logits, dtype=float)
+        offset_start, offset_end = np.asarray(offset_start), np.asarray(offset_end)
+        starts = np.argsort(-start_logits, kind="stable")[:n_best]
+        ends = np.argsort(-end_logits, kind="stable")[:n_best]
+        starts, ends = starts[offset_start[starts] >= 0], ends[offset_end[ends] >= 0]
+        if not len(starts) or not len(ends):
+            continue
+        scores = start_logits[starts][:, None] + end_logits[ends][None, :]
+        length = ends[None, :] - starts[:, None]
+        valid = (length >= 0) & (length < max_answer_length)
+        if not valid.any():
+            continue
+        scores = np.where(valid, scores, -np.inf)
+        row, column = np.unravel_index(int(np.argmax(scores)), scores.shape)
+        score = float(scores[row, column])
+        if best_score is None or score > best_score:
+            best_score = score
+            best = (int(offset_start[starts[row]]), int(offset_end[ends[column]]))
+    return best
+
+
+def _span_positions(sequence_ids: list, offsets: list, answers: dict) -> tuple[int | None, int | None]:
+    """Token positions of the first gold answer inside this window's context, or (None, None) if it is not inside."""
+    if not answers["text"]:
+        return None, None
+    start_char = answers["answer_start"][0]
+    end_char = start_char + len(answers["text"][0])
+    context = [i for i, s in enumerate(sequence_ids) if s == 1]
+    if not context:
+        return None, None
+    first, last = context[0], context[-1]
+    if offsets[first][0] > start_char or offsets[last][1] < end_char:
+        return None, None
+    start = first
+    while start <= last and offsets[start][0] <= start_char:
+        start += 1
+    end = last
+    while end >= first and offsets[end][1] >= end_char:
+        end -= 1
+    return start - 1, end + 1
+
+
+def _shorten(tokenizer, questions: list[str], limit: int) -> list[str]:
+    """Cut questions longer than `limit` tokens (so every window keeps room for the context)."""
+    encoded = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+    out = []
+    for question, ids, offsets in zip(questions, encoded["input_ids"], encoded["offset_mapping"]):
+        out.append(question[:offsets[limit - 1][1]] if len(ids) > limit else question)
+    return out
+
+
+def _answers(value, context: str, where: str, number: int) -> dict:
+    """Gold answers as {text: [...], answer_start: [...]}; accepts that dict or a list of {text, answer_start}.
+
+    A start that does not point at its text is moved to the nearest occurrence of the text in the context.
+    """
+    if isinstance(value, list):
+        if not all(isinstance(a, dict) and "text" in a for a in value):
+            raise UserError(f"{where}: example {number}: answers must be {{text, answer_start}} objects")
+        texts = [a["text"] for a in value]
+        starts = [a.get("answer_start", -1) for a in value]
+    elif isinstance(value, dict) and "text" in value:
+        texts = list(value["text"]) if isinstance(value["text"], (list, tuple)) else [value["text"]]
+        raw = value.get("answer_start", [-1] * len(texts))
+        starts = list(raw) if isinstance(raw, (list, tuple)) else [raw]
+    else:
+        raise UserError(f"{where}: example {number}: answers must be {{'text': [...], 'answer_start': [...]}}",
+                        hint="SQuAD layout: the answer texts and their character offsets in the context")
+    if len(texts) != len(starts):
+        raise UserError(f"{where}: example {number}: {len(texts)} answer texts but {len(starts)} answer_start values")
+    fixed = []
+    for text, start in zip(texts, starts):
+        if not isinstance(text, str):
+            raise UserError(f"{where}: example {number}: answer text {text!r} is not a string")
+        try:
+            start = int(start)
+        except (TypeError, ValueError):
+            raise UserError(f"{where}: example {number}: answer_start {start!r} is not an integer") from None
+        if context[start:start + len(text)] != text:
+            found = [i for i in _occurrences(context, text)]
+            if found:
+                start = min(found, key=lambda i: abs(i - start))
+        fixed.append(start)
+    return {"text": [str(t) for t in texts], "answer_start": fixed}
+
+
+def _occurrences(context: str, text: str):
+    if not text:
+        return
+    i = context.find(text)
+    while i >= 0:
+        yield i
+        i = context.find(text, i + 1)

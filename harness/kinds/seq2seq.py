@@ -1,0 +1,275 @@
+"""Sequence-to-sequence generation (translation, summarization): text in, text out, scored on generated text.
+
+One small function per model family builds the model and its features:
+- encoder-decoder (T5, BART, Marian...): AutoModelForSeq2SeqLM as is. T5-style models get the card's
+  `options.source_prefix` (e.g. "translate English to Romanian: ") in front of every source.
+- decoder-only (GPT-2, Llama...): a causal LM trained on `source + separator + target + eos` with the loss on the
+  target (and eos) only: every source and separator position has label -100. At evaluation the model continues
+  `source + separator` (left-padded so every prompt ends at the same position) and the continuation is the output.
+- encoder-only (BERT...): warm-started bert2bert, EncoderDecoderModel(encoder=the model, decoder=the same checkpoint
+  with cross-attention added), with decoder start = [CLS], eos = [SEP] and pad set on both model.config (used by the
+  loss) and model.generation_config (the only place generate() reads them).
+Generation is batched (batches sorted by source length, KV cache on) with the settings of the card's `generation`
+section, overridden by the run's --max-new-tokens / --num-beams.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+from harness.errors import UserError
+from harness.kinds.base import EvalContext, Evaluation, TaskKind, Unsupported
+from harness.models.loading import load_pretrained
+from harness.tasks.card import CardError, TaskCard
+
+IGNORE = -100
+# Models that expect a task prefix on the source (T5 was pre-trained on prefixed multi-task mixtures).
+PREFIXED_MODEL_TYPES = frozenset({"t5", "mt5", "umt5", "longt5", "switch_transformers"})
+DEFAULT_SEPARATOR = "\n\n"
+GENERATION_DEFAULTS = {"max_new_tokens": 64, "num_beams": 1, "length_penalty": 1.0, "no_repeat_ngram_size": 0}
+# Run options (job.options) that override the card's generation settings.
+GENERATION_OPTIONS = ("max_new_tokens", "num_beams")
+LATENCY_NEW_TOKENS = 16
+_STRING_OPTIONS = ("source_prefix", "separator")
+
+
+class Seq2SeqKind(TaskKind):
+    name = "seq2seq"
+    fields = {"source": True, "target": True, "id": False}
+    metric_names = ("bleu", "chrf", "rouge1", "rouge2", "rougeL", "rougeLsum")
+    separately_padded = ("labels",)
+    uses_generation = True
+
+    def check_card(self, card: TaskCard) -> None:
+        super().check_card(card)
+        for key in _STRING_OPTIONS:
+            if key in card.options and not isinstance(card.options[key], str):
+                raise CardError(card.path, f"options.{key}", f"expected a string, got {card.options[key]!r}")
+        for key, value in card.generation.items():
+            whole = key != "length_penalty"
+            if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) or \
+                    (value < (0 if key == "no_repeat_ngram_size" else 1) and whole):
+                raise CardError(card.path, f"generation.{key}", f"invalid value {value!r}")
+
+    def standardize(self, card: TaskCard, batch: dict, where: str) -> dict:
+        for field in ("source", "target"):
+            for number, value in enumerate(batch[field], start=1):
+                if not isinstance(value, str):
+                    raise UserError(f"{where}: example {number}: {field} must be text, got {type(value).__name__}",
+                                    hint="check the card's column mapping")
+        if "id" in batch:
+            batch["id"] = [str(i) for i in batch["id"]]      # XSum ids are ints in some files, strings in others
+        return batch
+
+    # --- model -----------------------------------------------------------------------------------------------
+    def build_model(self, card: TaskCard, spec, tokenizer):
+        builder = {"encoder-decoder": _native_seq2seq, "decoder": _causal_lm, "encoder": _bert2bert}[spec.family]
+        return builder(spec, tokenizer)
+
+    def train_columns(self) -> tuple[str, ...]:
+        return ("input_ids", "attention_mask", "labels")
+
+    def encoder_version(self, role: str) -> str:
+        return "s2s-train-1" if role == "train" else "s2s-eval-1"
+
+    def encoder(self, card: TaskCard, spec, tokenizer, hp, role: str) -> Callable[[dict], dict]:
+        training = role == "train"
+        prefix = card.options.get("source_prefix", "") if spec.model_type in PREFIXED_MODEL_TYPES else ""
+        if spec.family == "decoder":
+            return _causal_encoder(card, tokenizer, hp, training, prefix)
+        eos = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+        bert2bert = spec.family == "encoder"
+
+        def encode(batch: dict) -> dict:
+            features = tokenizer([prefix + s for s in batch["source"]], truncation=True, max_length=hp.max_length)
+            out = {"input_ids": features["input_ids"], "attention_mask": features["attention_mask"]}
+            if training:
+                if bert2bert:   # decoder input = [CLS] y1..yn (shifted by the model), labels = y1..yn [SEP]
+                    ids = tokenizer(batch["target"], add_special_tokens=False, truncation=True,
+                                    max_length=max(1, hp.max_target_length - 1))["input_ids"]
+                    out["labels"] = [t + [eos] for t in ids]
+                else:
+                    out["labels"] = tokenizer(text_target=batch["target"], truncation=True,
+                                              max_length=hp.max_target_length)["input_ids"]
+            return out
+        return encode
+
+    # --- generation ------------------------------------------------------------------------------------------
+    def generation_settings(self, card: TaskCard, options: dict) -> dict:
+        settings = {**GENERATION_DEFAULTS, **card.generation}
+        settings.update({k: options[k] for k in GENERATION_OPTIONS if options.get(k) is not None})
+        return settings
+
+    def evaluate(self, ctx: EvalContext) -> Evaluation:
+        from harness.data.batching import sorted_batches
+        import torch
+
+        from harness.metrics.generation import BLEU_METRICS, ROUGE_METRICS, bleu_chrf, rouge
+
+        settings = self.generation_settings(ctx.card, ctx.options)
+        ids = ctx.features["input_ids"]
+        predictions: list[Any] = [None] * len(ids)
+        ctx.model.eval()
+        for indices in sorted_batches([len(x) for x in ids], ctx.batch_size):
+            texts = _generate(ctx.model, ctx.tokenizer, ctx.spec.family, [ids[i] for i in indices], settings,
+                              ctx.device, ctx.autocast, torch)
+            for index, text in zip(indices, texts):
+                predictions[index] = text
+        references = list(ctx.rows["target"])
+        wanted = set(ctx.card.metrics) | {ctx.card.primary_metric}
+        metrics = {}
+        if wanted & set(BLEU_METRICS):
+            metrics.update(bleu_chrf(predictions, references, tuple(wanted & set(BLEU_METRICS))))
+        if wanted & set(ROUGE_METRICS):
+            metrics.update(rouge(predictions, references, tuple(wanted & set(ROUGE_METRICS))))
+        return Evaluation(metrics, predictions, references)
+
+    def latency_inputs(self, ctx: EvalContext, index: int) -> Callable[[], Any]:
+        """One request = a greedy generate call of exactly LATENCY_NEW_TOKENS new tokens (or fewer if the card
+        asks for fewer), so models that stop early and models that ramble are timed on the same work."""
+        import torch
+
+        ids = [ctx.features["input_ids"][index % len(ctx.features)]]
+        n = min(LATENCY_NEW_TOKENS, int(self.generation_settings(ctx.card, ctx.options)["max_new_tokens"]))
+        settings = {**GENERATION_DEFAULTS, "max_new_tokens": n, "min_new_tokens": n, "num_beams": 1}
+
+        def request():
+            return _generate(ctx.model, ctx.tokenizer, ctx.spec.family, ids, settings, ctx.device, ctx.autocast,
+                             torch, decode=False)
+        return request
+
+
+# --- one function per family ---------------------------------------------------------------------------------
+def _load_kwargs(spec) -> dict:
+    kwargs = {"trust_remote_code": spec.trust_remote_code}
+    if spec.revision and not spec.local:
+        kwargs["revision"] = spec.revision
+    return kwargs
+
+
+def _native_seq2seq(spec, tokenizer):
+    from transformers import AutoModelForSeq2SeqLM
+
+    model = load_pretrained(AutoModelForSeq2SeqLM, spec)
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    if getattr(model.config, "decoder_start_token_id", None) is None and \
+            getattr(model.generation_config, "decoder_start_token_id", None) is None:
+        raise Unsupported(f"model type '{spec.model_type}' names no decoder_start_token_id to begin generation with")
+    model.generation_config.pad_token_id = model.config.pad_token_id
+    return model
+
+
+def _causal_lm(spec, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    if tokenizer.eos_token_id is None:
+        raise Unsupported("a decoder-only model needs an eos token to end its generated target")
+    model = load_pretrained(AutoModelForCausalLM, spec, pad_token_id=tokenizer.pad_token_id)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    return model
+
+
+def _bert2bert(spec, tokenizer):
+    from transformers import EncoderDecoderModel
+
+    start = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
+    eos = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+    if start is None or eos is None or tokenizer.pad_token_id is None:
+        raise Unsupported("bert2bert needs [CLS]/[SEP] (or bos/eos) and pad tokens, and this tokenizer lacks one")
+    kwargs = {f"{side}_{k}": v for side in ("encoder", "decoder") for k, v in _load_kwargs(spec).items()}
+    try:
+        model = EncoderDecoderModel.from_encoder_decoder_pretrained(spec.source, spec.source, **kwargs)
+    except ValueError as exc:
+        if "Unrecognized configuration class" in str(exc):
+            import transformers
+            raise Unsupported(f"bert2bert warm start needs a causal-LM (decoder) version of model type "
+                              f"'{spec.model_type}', which transformers {transformers.__version__} does not "
+                              "have") from None
+        raise
+    for config in (model.config, model.generation_config):
+        config.decoder_start_token_id = start
+        config.pad_token_id = tokenizer.pad_token_id
+        config.eos_token_id = eos
+    model.config.vocab_size = model.config.decoder.vocab_size
+    return model
+
+
+def _causal_encoder(card: TaskCard, tokenizer, hp, training: bool, prefix: str) -> Callable[[dict], dict]:
+    separator = tokenizer(card.options.get("separator", DEFAULT_SEPARATOR), add_special_tokens=False)["input_ids"]
+    eos = tokenizer.eos_token_id
+    target_room = max(1, hp.max_target_length - 1)
+    limit = _position_limit(tokenizer)
+    # Source + separator + target (+ eos) must fit the model's positions; the source gives way.
+    source_room = max(1, min(hp.max_length, limit - len(separator) - target_room - 1))
+
+    def encode(batch: dict) -> dict:
+        sources = tokenizer([prefix + s for s in batch["source"]], truncation=True, max_length=source_room)["input_ids"]
+        out: dict[str, list] = {"input_ids": [], "attention_mask": []}
+        if training:
+            targets = tokenizer(batch["target"], add_special_tokens=False, truncation=True,
+                                max_length=target_room)["input_ids"]
+            out["labels"] = []
+            for source, target in zip(sources, targets):
+                prompt = source + separator
+                out["input_ids"].append(prompt + target + [eos])
+                out["labels"].append([IGNORE] * len(prompt) + target + [eos])
+                out["attention_mask"].append([1] * (len(prompt) + len(target) + 1))
+        else:
+            for source in sources:
+                out["input_ids"].append(source + separator)
+                out["attention_mask"].append([1] * (len(source) + len(separator)))
+        return out
+    return encode
+
+
+def _position_limit(tokenizer) -> int:
+    limit = getattr(tokenizer, "model_max_length", None)
+    return int(limit) if isinstance(limit, int) and 0 < limit < 1_000_000 else 1_000_000
+
+
+def _generate(model, tokenizer, family: str, ids: list[list[int]], settings: dict, device, autocast, torch,
+              decode: bool = True):
+    """Batched generation for one batch of token id lists; returns the decoded outputs (or the raw tensor)."""
+    from harness.data.batching import padded_length
+    pad = tokenizer.pad_token_id
+    width = padded_length(max(len(x) for x in ids))
+    if family == "decoder":   # left padding: every prompt ends where generation starts
+        input_ids = [[pad] * (width - len(x)) + x for x in ids]
+        mask = [[0] * (width - len(x)) + [1] * len(x) for x in ids]
+    else:
+        input_ids = [x + [pad] * (width - len(x)) for x in ids]
+        mask = [[1] * len(x) + [0] * (width - len(x)) for x in ids]
+    config = copy.deepcopy(model.generation_config)
+    settings = dict(settings)
+    if family == "decoder":
+        room = _position_limit_of(model) - width
+        if room < 1:
+            raise UserError(f"a prompt of {width} tokens leaves no room to generate in the model's positions",
+                            hint="lower --max-length")
+        settings["max_new_tokens"] = min(int(settings["max_new_tokens"]), room)
+        if "min_new_tokens" in settings:
+            settings["min_new_tokens"] = min(int(settings["min_new_tokens"]), settings["max_new_tokens"])
+    config.update(do_sample=False, use_cache=True, **settings)
+    if config.num_beams > 1:
+        config.early_stopping = True
+    if config.no_repeat_ngram_size == 0:
+        config.no_repeat_ngram_size = None
+    with torch.inference_mode(), autocast():
+        output = model.generate(input_ids=torch.tensor(input_ids, device=device),
+                                attention_mask=torch.tensor(mask, device=device), generation_config=config)
+    if not decode:
+        return output
+    if family == "decoder":
+        output = output[:, width:]
+    return [text.strip() for text in tokenizer.batch_decode(output, skip_special_tokens=True)]
+
+
+def _position_limit_of(model) -> int:
+    config = model.config
+    for name in ("max_position_embeddings", "n_positions", "n_ctx"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return 1_000_000

@@ -1,0 +1,157 @@
+"""Token classification (NER): one IOB2 tag per word, scored at the entity level with seqeval.
+
+Heads: AutoModelForTokenClassification for every family (BERT-style encoders, GPT-2-style decoders, the T5 encoder
+through T5ForTokenClassification). Words arrive pre-split, so byte-level BPE tokenizers (GPT-2, RoBERTa, BART) are
+loaded with add_prefix_space=True: without it every word after the first loses its leading-space marker.
+The first sub-token of each word carries the word's label; the other sub-tokens and special tokens get -100. At
+evaluation the prediction at each word's first sub-token is the word's tag; words cut off by max_length are "O".
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from harness.errors import UserError
+from harness.kinds.base import EvalContext, Evaluation, TaskKind, Unsupported
+from harness.models.loading import load_pretrained
+from harness.tasks.card import CardError, TaskCard
+
+IGNORE = -100
+# Encoder and encoder-decoder types whose tokenizers are byte-level BPE and need add_prefix_space=True for
+# pre-split words. Decoder-family models always get it (transformers 5 accepts it for every tokenizer class).
+BYTE_LEVEL_MODEL_TYPES = frozenset({"roberta", "bart", "longformer", "deberta", "led", "mvp", "blenderbot",
+                                    "data2vec-text", "ibert", "markuplm", "layoutlmv3"})
+
+
+class TokenClassificationKind(TaskKind):
+    name = "token_classification"
+    fields = {"tokens": True, "ner_tags": True, "id": False}
+    metric_names = ("f1", "precision", "recall", "accuracy")
+    needs_labels = True
+
+    # --- card and data ---------------------------------------------------------------------------------------
+    def check_card(self, card: TaskCard) -> None:
+        from harness.metrics.ner import entity_types
+
+        types = entity_types(card.labels)
+        per_type = {f"f1_{t}" for t in types}
+        for metric in card.metrics:
+            if metric not in self.metric_names and metric not in per_type:
+                raise CardError(card.path, "metrics", f"{metric!r} is not a metric of kind {self.name!r} "
+                                f"({', '.join([*self.metric_names, *sorted(per_type)])})")
+        for key in card.columns:
+            if key not in self.fields:
+                raise CardError(card.path, f"columns.{key}", f"kind {self.name!r} has no field {key!r} "
+                                f"(fields: {', '.join(self.fields)})")
+        if not card.labels:
+            raise CardError(card.path, "labels", "token classification needs the list of tags (O, B-X, I-X, ...)")
+        for label in card.labels:
+            if label != "O" and label[:2] not in ("B-", "I-"):
+                raise CardError(card.path, "labels", f"{label!r} is not an IOB2 tag (O, B-TYPE or I-TYPE)")
+        if "O" not in card.labels:
+            raise CardError(card.path, "labels", "the tags must include 'O'")
+
+    def standardize(self, card: TaskCard, batch: dict, where: str) -> dict:
+        tags_out = []
+        for number, (tokens, tags) in enumerate(zip(batch["tokens"], batch["ner_tags"]), start=1):
+            if not isinstance(tokens, list) or not isinstance(tags, list):
+                raise UserError(f"{where}: example {number}: tokens and ner_tags must be lists",
+                                hint="one list of words and one list of tags per sentence")
+            if len(tokens) != len(tags):
+                raise UserError(f"{where}: example {number} has {len(tokens)} tokens but {len(tags)} tags")
+            tags_out.append([_tag_id(tag, card.labels, where, number) for tag in tags])
+        batch["tokens"] = [[str(t) for t in tokens] for tokens in batch["tokens"]]
+        batch["ner_tags"] = tags_out
+        if "id" in batch:
+            batch["id"] = [str(i) for i in batch["id"]]
+        return batch
+
+    # --- model -----------------------------------------------------------------------------------------------
+    def tokenizer_options(self, spec) -> dict:
+        if spec.family == "decoder" or spec.model_type in BYTE_LEVEL_MODEL_TYPES:
+            return {"add_prefix_space": True}
+        return {}
+
+    def build_model(self, card: TaskCard, spec, tokenizer):
+        from transformers import AutoModelForTokenClassification
+
+        if not getattr(tokenizer, "is_fast", False):
+            raise Unsupported("word alignment needs a fast (tokenizers-backed) tokenizer, and this model has none")
+        return load_pretrained(AutoModelForTokenClassification, spec, num_labels=len(card.labels),
+                               id2label=dict(enumerate(card.labels)),
+                               label2id={label: i for i, label in enumerate(card.labels)},
+                               pad_token_id=tokenizer.pad_token_id)
+
+    def encoder(self, card: TaskCard, spec, tokenizer, hp, role: str) -> Callable[[dict], dict]:
+        max_length = hp.max_length
+
+        def encode(batch: dict) -> dict:
+            features = tokenizer(batch["tokens"], is_split_into_words=True, truncation=True, max_length=max_length)
+            labels, word_index = [], []
+            for i, tags in enumerate(batch["ner_tags"]):
+                feature_labels, feature_words, previous = [], [], None
+                for word in features.word_ids(i):
+                    first = word is not None and word != previous
+                    feature_labels.append(tags[word] if first else IGNORE)
+                    feature_words.append(word if first else -1)
+                    previous = word
+                labels.append(feature_labels)
+                word_index.append(feature_words)
+            features["labels"] = labels
+            features["word_index"] = word_index      # evaluation maps predictions back to words through this
+            return dict(features)
+        return encode
+
+    def encoder_version(self, role: str) -> str:
+        return "ner-1"
+
+    # --- evaluation ------------------------------------------------------------------------------------------
+    def evaluate(self, ctx: EvalContext) -> Evaluation:
+        import torch
+
+        from harness.data.batching import collate_features, sorted_batches
+        from harness.metrics.ner import entity_types, ner_metrics
+
+        labels = ctx.card.labels
+        features = ctx.features
+        columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in features.column_names]
+        inputs = {c: features[c] for c in columns}     # python lists: row access on Arrow is slow
+        word_index = features["word_index"]
+        lengths = [len(ids) for ids in features["input_ids"]]
+        predicted_ids: list[list[int] | None] = [None] * len(lengths)
+        ctx.model.eval()
+        with torch.inference_mode(), ctx.autocast():
+            for indices in sorted_batches(lengths, ctx.batch_size):
+                batch = collate_features([{c: inputs[c][i] for c in columns} for i in indices],
+                                         ctx.tokenizer.pad_token_id)
+                batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
+                best = ctx.model(**batch).logits.argmax(-1).cpu().tolist()
+                for row, index in enumerate(indices):
+                    predicted_ids[index] = best[row][:lengths[index]]
+        predictions, references = [], []
+        for example, (gold, positions, best) in enumerate(zip(ctx.rows["ner_tags"], word_index, predicted_ids)):
+            words = ["O"] * len(gold)
+            for position, word in enumerate(positions):
+                if word >= 0:
+                    words[word] = labels[best[position]]
+            predictions.append(words)
+            references.append([labels[t] for t in gold])
+        metrics = ner_metrics(references, predictions, entity_types(labels))
+        return Evaluation(metrics, predictions, references)
+
+
+def _tag_id(value, labels: tuple[str, ...], where: str, number: int) -> int:
+    """A tag as given (its name, e.g. B-PER, or its index into the card's labels, as the hub stores them) -> index."""
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int):
+        if 0 <= value < len(labels):
+            return value
+    else:
+        text = str(value).strip()
+        if text in labels:
+            return labels.index(text)
+        if text.isdigit() and int(text) < len(labels):
+            return int(text)
+    raise UserError(f"{where}: example {number}: tag {value!r} is not one of the card's labels {list(labels)}",
+                    hint="fix the data or the card's labels")
+

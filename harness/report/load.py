@@ -1,0 +1,89 @@
+"""Reading a run directory into one flat pandas frame (one row per job, latest record of each job)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import UserError
+
+# (column, path into the record); the frame holds only what the reports use, so 10,000 records load fast.
+FIELDS = [
+    ("job", ("job",)), ("run", ("run",)), ("model", ("model",)), ("model_id", ("model_id",)),
+    ("tuning", ("tuning",)), ("architecture", ("family",)), ("task", ("task",)),
+    ("task_family", ("task_family",)), ("kind", ("kind",)), ("seed", ("seed",)), ("status", ("status",)),
+    ("error", ("error",)), ("primary_metric", ("primary_metric",)), ("higher_is_better", ("higher_is_better",)),
+    ("score", ("score",)), ("params", ("params",)), ("trainable_params", ("trainable_params",)),
+    ("train_samples_per_s", ("train", "samples_per_s")), ("train_tokens_per_s", ("train", "tokens_per_s")),
+    ("train_seconds", ("train", "seconds")), ("eval_samples_per_s", ("eval", "samples_per_s")),
+    ("latency_ms_p50", ("eval", "latency_ms_p50")), ("latency_ms_p95", ("eval", "latency_ms_p95")),
+    ("peak_rss_bytes", ("memory", "peak_rss_bytes")), ("peak_gpu_bytes", ("memory", "peak_gpu_bytes")),
+    ("device", ("device",)), ("precision", ("precision",)), ("sample", ("data", "sample")),
+    ("data_origin", ("data", "origin")), ("eval_examples", ("eval", "examples")),
+]
+NUMERIC = ["seed", "score", "params", "trainable_params", "train_samples_per_s", "train_tokens_per_s",
+           "train_seconds", "eval_samples_per_s", "latency_ms_p50", "latency_ms_p95", "peak_rss_bytes",
+           "peak_gpu_bytes", "eval_examples"]
+
+
+@dataclass
+class RunData:
+    run_dir: Path
+    frame: pd.DataFrame
+    records: list[dict]
+    info: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.info.get("leaderboard", {}).get("name") if self.info.get("leaderboard") else self.run_dir.name
+
+    def predictions(self, job: str) -> dict | None:
+        from harness.store import ResultStore
+
+        return ResultStore(self.run_dir).read_predictions(job)
+
+
+def _get(record: dict, path: tuple[str, ...]):
+    value = record
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def frame_from_records(records: list[dict]) -> pd.DataFrame:
+    rows = [[_get(r, path) for _, path in FIELDS] for r in records]
+    frame = pd.DataFrame(rows, columns=[name for name, _ in FIELDS], dtype=object)
+    for column in NUMERIC:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame["tuning"] = frame["tuning"].where(frame["tuning"].notna(), "full").astype(str)
+    frame["higher_is_better"] = frame["higher_is_better"].map(lambda v: v is not False)
+    frame["sample"] = frame["sample"].map(lambda v: v is True)
+    for column in ("model", "task", "task_family", "kind", "architecture", "status", "primary_metric"):
+        frame[column] = frame[column].map(lambda v: "" if v is None else str(v))
+    frame["entry"] = entry_labels(frame)
+    return frame
+
+
+def entry_labels(frame: pd.DataFrame) -> pd.Series:
+    """What a leaderboard row is: the model, plus its tuning (full / head / lora) when a run mixes several."""
+    if frame["tuning"].nunique() > 1:
+        return frame["model"] + " (" + frame["tuning"] + ")"
+    return frame["model"].copy()
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    from harness.store import ResultStore
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"run directory not found: {run_dir}", hint="pass the --output folder of a run")
+    store = ResultStore(run_dir)
+    records = store.latest()
+    if not records:
+        if not store.path.is_file():
+            raise UserError(f"{run_dir} holds no results.jsonl", hint="pass the --output folder of a run")
+        raise UserError(f"{store.path} holds no complete result", hint="run (or resume) the sweep first")
+    return RunData(run_dir=run_dir, frame=frame_from_records(records), records=records, info=store.read_run_info())

@@ -1,0 +1,233 @@
+"""The report's tables as plain data (cells with text, a sort key and marks), rendered by markdown, html and latex.
+
+Marks on a cell: "best" (bold: best entry on the task / overall), "tie" (≈: its 95 % interval overlaps the best's,
+so the difference from the best is not significant), "sample" (†: computed on the bundled samples), a footnote
+number (why a cell is n/a or failed), "pareto" (★: on the Pareto front).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.report import format as fmt
+from harness.report.aggregate import TASK_FAMILY_ORDER, Leaderboard
+
+FAMILY_TITLES = {"classification": "Classification", "ner": "Named-entity recognition", "qa": "Question answering",
+                 "translation": "Translation", "summarization": "Summarization", "similarity": "Similarity"}
+
+
+@dataclass
+class Cell:
+    text: str
+    sort: float | str | None = None      # None: missing, sorts last either way
+    best: bool = False
+    tie: bool = False
+    sample: bool = False
+    pareto: bool = False
+    footnote: int | None = None
+    title: str | None = None             # hover text in HTML
+    numeric: bool = False
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]]
+    intro: list[str] = field(default_factory=list)        # sentences shown before the table
+    numeric: list[bool] = field(default_factory=list)
+
+
+def text(value) -> Cell:
+    value = "" if value is None else str(value)
+    return Cell(value, sort=value.lower())
+
+
+def number(value, shown: str) -> Cell:
+    return Cell(shown, sort=None if fmt.missing(value) else float(value), numeric=True)
+
+
+def _digits(lb: Leaderboard) -> dict[str, int]:
+    out = {}
+    for _, task in lb.tasks.iterrows():
+        values = lb.cells.loc[lb.cells["task"] == task["task"], "mean"]
+        out[task["task"]] = fmt.decimals_for(values, percent=task["normalization"] == "percent")
+    return out
+
+
+def status_cell(row) -> Cell:
+    """The text of a cell that has no score: 'n/a' for unsupported pairs, 'failed' for failures."""
+    shown = "n/a" if row["status"] == "unsupported" else "failed"
+    return Cell(shown, sort=None, footnote=row["footnote"], title=None)
+
+
+def score_cell(row, digits: int, with_interval_title: bool = True) -> Cell:
+    if row["status"] != "ok":
+        return status_cell(row)
+    title = None
+    if with_interval_title:
+        title = (f"95% CI {fmt.interval(row['ci_low'], row['ci_high'], digits)}" if row["ci_method"]
+                 else f"no interval: {row['ci_note']}")
+    return Cell(fmt.num(row["mean"], digits), sort=float(row["mean"]), best=bool(row["best"]),
+                tie=row["tied_with_best"] is True, sample=bool(row["sample"]), footnote=row["footnote"],
+                title=title, numeric=True)
+
+
+def task_header(lb: Leaderboard, task: str) -> str:
+    t = lb.tasks.set_index("task").loc[task]
+    arrow = "" if t["higher_is_better"] else " ↓"
+    return f"{task} {t['metric']}{arrow}" + (" †" if t["sample"] else "")
+
+
+def overall_table(lb: Leaderboard) -> Table:
+    digits = _digits(lb)
+    columns = ["#", "entry", "architecture", "overall (0–100)", "95 % CI", "avg rank", "coverage"]
+    columns += [task_header(lb, t) for t in lb.task_names]
+    rows = []
+    for _, o in lb.overall.iterrows():
+        row = [number(o["rank"], str(o["rank"])), text(o["entry"]), text(o["architecture"])]
+        overall = number(o["score"], fmt.points(o["score"]))
+        overall.best, overall.tie = bool(o["best"]), o["tied_with_best"] is True
+        overall.sample = bool(o["sample"])
+        row += [overall,
+                Cell(fmt.interval(100 * o["score_low"], 100 * o["score_high"], 1), sort=None if fmt.missing(
+                    o["score_low"]) else float(o["score_low"])),
+                number(o["avg_rank"], fmt.num(o["avg_rank"], 2)),
+                Cell(o["coverage"], sort=o["tasks_ok"] / max(o["tasks_asked"], 1), numeric=True)]
+        for task in lb.task_names:
+            cell = lb.cell(o["entry"], task)
+            row.append(Cell("–", sort=None) if cell is None else score_cell(cell, digits[task]))
+        rows.append(row)
+    intro = [
+        "Overall = mean of the normalized primary scores over the tasks an entry completed, × 100 "
+        "(normalization per task is listed below the table). 95 % CI of the overall score combines the per-task "
+        "intervals as √(Σ h²)/k. Avg rank = mean rank over completed tasks (1 = best). Coverage = tasks ok / "
+        "tasks asked.",
+        "Task columns show the mean primary metric over seeds; **bold** = best on the task; ≈ = its 95 % interval "
+        "overlaps the best's, so the difference is not significant; ↓ = lower is better.",
+    ]
+    return Table("overall", "Overall leaderboard", columns, rows, intro)
+
+
+def family_tables(lb: Leaderboard) -> list[Table]:
+    digits = _digits(lb)
+    tables = []
+    families = list(dict.fromkeys(lb.tasks["task_family"]))
+    families.sort(key=lambda f: TASK_FAMILY_ORDER.index(f) if f in TASK_FAMILY_ORDER else len(TASK_FAMILY_ORDER))
+    for family in families:
+        tasks = lb.tasks[lb.tasks["task_family"] == family]
+        rows = []
+        for _, t in tasks.iterrows():
+            d = digits[t["task"]]
+            for _, c in lb.cells[lb.cells["task"] == t["task"]].iterrows():
+                score = score_cell(c, d, with_interval_title=False)
+                if c["status"] != "ok":
+                    interval, how, versus = Cell("–"), Cell("–"), Cell("–")
+                else:
+                    interval = Cell(fmt.interval(c["ci_low"], c["ci_high"], d),
+                                    sort=None if fmt.missing(c["ci_low"]) else float(c["ci_low"]), numeric=True)
+                    if c["ci_method"] == "t":
+                        how = text(f"t over {c['n']} seeds")
+                    elif c["ci_method"] == "bootstrap":
+                        examples = "" if fmt.missing(c["eval_examples"]) else f" of {int(c['eval_examples'])}"
+                        how = text(f"bootstrap over examples{examples}")
+                    else:
+                        how = text(f"none: {c['ci_note']}")
+                    if c["best"]:
+                        versus = text("best")
+                    elif c["tied_with_best"] is True:
+                        versus = text("≈ not significant")
+                    elif c["tied_with_best"] is False:
+                        versus = text("worse (significant)")
+                    else:
+                        versus = text("unknown (no interval)")
+                counts = [f"{c['n_ok']} ok"] + [f"{c[k]} {s}" for k, s in (("n_failed", "failed"),
+                                                                         ("n_unsupported", "unsupported")) if c[k]]
+                rows.append([text(t["task"]), text(c["entry"]), score,
+                             number(c["std"], fmt.num(c["std"], d)), interval, how,
+                             Cell(c["seeds"] if isinstance(c["seeds"], str) and c["seeds"] else "–",
+                                  sort=float(c["n"]), numeric=True),
+                             text(", ".join(counts)), versus])
+        intro = ["; ".join(f"{t['task']}: {t['metric']} ({'higher' if t['higher_is_better'] else 'lower'} is "
+                           f"better{', bundled sample †' if t['sample'] else ''})" for _, t in tasks.iterrows())]
+        tables.append(Table(f"family-{family}", FAMILY_TITLES.get(family, family.title()),
+                            ["task", "entry", "mean", "std", "95 % CI", "interval", "seeds", "jobs", "vs best"],
+                            rows, intro))
+    return tables
+
+
+def cost_table(lb: Leaderboard) -> Table:
+    kind = lb.memory_kind
+    memory = {"GPU": "peak GPU memory", "RSS": "peak RSS (CPU)"}.get(kind, "peak memory")
+    columns = ["#", "entry", "params", "train samples/s", "train tokens/s", "latency p50 (ms)", memory,
+               "Pareto: speed", "Pareto: memory"]
+    rows = []
+    for _, o in lb.overall.iterrows():
+        mem = number(o["peak_memory_bytes"], fmt.human_bytes(o["peak_memory_bytes"]))
+        if kind == "mixed" and o["memory_kind"]:
+            mem.text += f" ({o['memory_kind']})"
+        rows.append([number(o["rank"], str(o["rank"])), text(o["entry"]),
+                     number(o["params"], fmt.human_count(o["params"])),
+                     number(o["train_samples_per_s"], fmt.rate(o["train_samples_per_s"])),
+                     number(o["train_tokens_per_s"], fmt.rate(o["train_tokens_per_s"], 0)),
+                     number(o["latency_ms_p50"], fmt.rate(o["latency_ms_p50"], 2)), mem,
+                     Cell("★" if o["pareto_speed"] else "", sort=1.0 if o["pareto_speed"] else 0.0,
+                          pareto=bool(o["pareto_speed"])),
+                     Cell("★" if o["pareto_memory"] else "", sort=1.0 if o["pareto_memory"] else 0.0,
+                          pareto=bool(o["pareto_memory"]))])
+    device = ", ".join(sorted({str(d) for d in lb.cells["device"].dropna()})) or "unknown"
+    intro = [f"Means over the tasks each entry completed (peak memory: the maximum). Throughput counts training "
+             f"examples (and real, non-pad tokens) per second in steady state; latency is one batch-1 request. "
+             f"Memory is {'the GPU peak' if kind == 'GPU' else 'the process peak RSS (no GPU was used)' if kind == 'RSS' else 'GPU where a GPU was used, else RSS'}. "
+             f"Device: {device}. ★ = Pareto-optimal: no other entry has both a higher overall score and a higher "
+             f"throughput (speed) or a lower peak memory (memory)."]
+    return Table("cost", "Cost", columns, rows, intro)
+
+
+def normalization_lines(lb: Leaderboard) -> list[str]:
+    return [f"{t['task']}: {t['normalization_note']}" for _, t in lb.tasks.iterrows()]
+
+
+def settings_lines(lb: Leaderboard) -> list[tuple[str, str]]:
+    """(label, value) pairs describing how the run was made."""
+    info, frame = lb.run.info, lb.run.frame
+    out = []
+    board = info.get("leaderboard")
+    if isinstance(board, dict):
+        out.append(("leaderboard", f"{board.get('name')} — {board.get('description') or ''}".strip(" —")))
+    if info.get("command"):
+        out.append(("command", str(info["command"])))
+    out.append(("run directory", str(lb.run.run_dir)))
+    jobs = frame["status"].value_counts()
+    out.append(("jobs", ", ".join(f"{n} {s}" for s, n in jobs.items())))
+    seeds = sorted({int(s) for s in frame["seed"].dropna()})
+    out.append(("seeds", ", ".join(map(str, seeds))))
+    for label, column in (("device", "device"), ("precision", "precision")):
+        values = sorted({str(v) for v in frame[column].dropna()})
+        if values:
+            out.append((label, ", ".join(values)))
+    if info.get("overrides"):
+        out.append(("options", ", ".join(f"{k}={v}" for k, v in info["overrides"].items())))
+    hp = {}
+    for record in lb.run.records:
+        if record.get("status") == "ok" and isinstance(record.get("hyperparameters"), dict):
+            hp.setdefault(record["task"], record["hyperparameters"])
+    for task, values in hp.items():
+        shown = ", ".join(f"{k}={v}" for k, v in values.items() if v is not None)
+        out.append((f"hyperparameters {task}", shown))
+    data = info.get("data") or {}
+    for task, source in data.items():
+        if isinstance(source, dict):
+            out.append((f"data {task}", str(source.get("description") or source.get("origin"))))
+    skipped = info.get("skipped_tasks") or {}
+    for task, why in skipped.items():
+        out.append((f"skipped {task}", str(why)))
+    return out
+
+
+def version_lines(lb: Leaderboard) -> list[tuple[str, str]]:
+    seen: dict[str, set[str]] = {}
+    for record in lb.run.records:
+        for name, version in (record.get("versions") or {}).items():
+            seen.setdefault(str(name), set()).add(str(version))
+    return [(name, ", ".join(sorted(v))) for name, v in seen.items()]

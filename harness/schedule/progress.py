@@ -1,0 +1,162 @@
+"""What a sweep prints while it runs.
+
+- On a terminal: finished jobs scroll as one line each, and below them a live block is redrawn in place: an overall
+  bar (done/total, failures, ETA) and one line per running job (where it runs, how long, its latest epoch line,
+  which workers send through their pipe).
+- Not a terminal (CI, a log file): plain lines only: one when a job starts, one when it finishes, and a status line
+  every minute while jobs run. No escape codes, no carriage returns.
+- `--quiet`: one line per finished job, nothing else.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable, TextIO
+
+HEARTBEAT_S = 60.0
+MAX_JOB_LINES = 8
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def result_detail(record: dict) -> str:
+    status = record.get("status")
+    if status == "ok":
+        score = record.get("score")
+        return f"{record.get('primary_metric')}={score:.4f}" if isinstance(score, (int, float)) else "ok"
+    return f"{status}: {(record.get('error') or '')[:160]}"
+
+
+@dataclass
+class _Running:
+    label: str
+    where: str
+    started: float
+    status: str = "starting"
+
+
+class Progress:
+    def __init__(self, total: int, *, stream: TextIO | None = None, quiet: bool = False, tty: bool | None = None,
+                 clock: Callable[[], float] = time.monotonic, sink: Callable[[str], None] | None = None):
+        """sink: a callable that takes each plain line instead of writing to a stream (no live block then)."""
+        self.total, self.quiet, self.clock, self.sink = total, quiet, clock, sink
+        self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", lambda: False)
+        self.tty = (isatty() if tty is None else tty) and not quiet and sink is None
+        self.done = self.failed = 0
+        self.start = clock()
+        self.running: dict[str, _Running] = {}
+        self._drawn = 0
+        self._last_draw = 0.0
+        self._last_heartbeat = self.start
+
+    # --------------------------------------------------------------------------------------------------- events
+
+    def started(self, job_id: str, label: str, where: str) -> None:
+        self.running[job_id] = _Running(label, where, self.clock())
+        if not self.tty and not self.quiet:
+            self._line(f"started {label} on {where}")
+        self._redraw(force=True)
+
+    def update(self, job_id: str, text: str) -> None:
+        if job_id in self.running:
+            self.running[job_id].status = text
+            self._redraw()
+
+    def finished(self, job_id: str, label: str, record: dict) -> None:
+        self.running.pop(job_id, None)
+        self.done += 1
+        self.failed += record.get("status") == "failed"
+        fails = f", {self.failed} failed" if self.failed else ""
+        self._line(f"[{self.done}/{self.total}{fails}, ETA {format_duration(self.eta())}] {label}: "
+                   f"{result_detail(record)}")
+
+    def message(self, text: str) -> None:
+        self._line(text)
+
+    def tick(self) -> None:
+        """Called by the executor's loop about once a second."""
+        if self.tty:
+            self._redraw()
+        elif not self.quiet and self.running and self.clock() - self._last_heartbeat >= HEARTBEAT_S:
+            self._last_heartbeat = self.clock()
+            jobs = "; ".join(f"{r.label} on {r.where} {format_duration(self.clock() - r.started)}: {r.status}"
+                             for r in list(self.running.values())[:4])
+            more = f" (+{len(self.running) - 4} more)" if len(self.running) > 4 else ""
+            self._line(f"{self._summary()} running: {jobs}{more}")
+
+    def close(self) -> None:
+        self._erase()
+
+    # ------------------------------------------------------------------------------------------------- drawing
+
+    def eta(self) -> float:
+        if not self.done:
+            return 0.0
+        return (self.clock() - self.start) / self.done * (self.total - self.done)
+
+    def _summary(self) -> str:
+        fails = f", {self.failed} failed" if self.failed else ""
+        eta = f", ETA {format_duration(self.eta())}" if self.done else ""
+        return f"[{self.done}/{self.total} done{fails}{eta}]"
+
+    def _width(self) -> int:
+        return max(40, shutil.get_terminal_size((100, 20)).columns - 1)
+
+    def _block(self) -> list[str]:
+        width = self._width()
+        bar_width = 24
+        filled = int(bar_width * self.done / self.total) if self.total else bar_width
+        lines = [f"{'█' * filled}{'░' * (bar_width - filled)} {self._summary()} "
+                 f"elapsed {format_duration(self.clock() - self.start)}"]
+        now = self.clock()
+        for run in list(self.running.values())[:MAX_JOB_LINES]:
+            lines.append(f"  {run.where:<8} {run.label}  {format_duration(now - run.started)}  {run.status}")
+        if len(self.running) > MAX_JOB_LINES:
+            lines.append(f"  … and {len(self.running) - MAX_JOB_LINES} more")
+        return [line[:width] for line in lines]
+
+    def _erase(self) -> None:
+        if self.tty and self._drawn:
+            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")
+            self.stream.flush()
+            self._drawn = 0
+
+    def _redraw(self, force: bool = False) -> None:
+        if not self.tty:
+            return
+        now = self.clock()
+        if not force and now - self._last_draw < 0.25:
+            return
+        self._last_draw = now
+        self._erase()
+        block = self._block()
+        self.stream.write("\n".join(block) + "\n")
+        self.stream.flush()
+        self._drawn = len(block)
+
+    def _line(self, text: str) -> None:
+        if self.sink is not None:
+            self.sink(text)
+            return
+        self._erase()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+        self._redraw(force=True)
+
+
+class NullProgress(Progress):
+    def __init__(self):
+        super().__init__(0, quiet=True, tty=False)
+
+    def _line(self, text: str) -> None:  # noqa: D102 - prints nothing
+        pass
