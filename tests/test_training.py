@@ -1,0 +1,168 @@
+"""The training loop's parts: batching, the static-shape path (CUDA graphs' data path, run eagerly on CPU),
+out-of-memory retry, compile decisions, FLOPs and memory measurement."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from harness.data.batching import collate_features, length_grouped_batches, padded_length
+from harness.flops import device_peak_tflops, flops_per_token, mfu
+from harness.measure import PeakRSS, percentile
+from harness.settings import Hyperparameters
+from harness.train.batches import StaticBatches, bucket_width
+from harness.train.loop import COMPILE_MIN_STEPS, train_model, use_compile
+
+
+def test_length_grouped_batches_cover_every_example_once_and_group_lengths():
+    lengths = [(i * 37) % 120 + 1 for i in range(1000)]
+    batches = length_grouped_batches(lengths, 16, seed=1)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(1000))
+    assert batches == length_grouped_batches(lengths, 16, seed=1) != length_grouped_batches(lengths, 16, seed=2)
+    assert max(lengths[i] for i in batches[0]) == max(lengths)         # longest batch first: OOM shows early
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches) / len(batches)
+    assert spread < 15          # vs ~110 for random batches
+
+
+def test_collate_pads_to_multiple_of_8_and_labels_with_minus_100():
+    rows = [{"input_ids": [5, 6, 7], "attention_mask": [1, 1, 1], "labels": [1, 2, 3]},
+            {"input_ids": [5] * 10, "attention_mask": [1] * 10, "labels": [0] * 10}]
+    batch = collate_features(rows, pad_id=0)
+    assert batch["input_ids"].shape == (2, 16) and batch["labels"][0, 3:].eq(-100).all()
+    assert batch["attention_mask"][0].sum() == 3 and padded_length(17) == 24
+    separate = collate_features([{"input_ids": [1] * 20, "labels": [2] * 3}], 0, separately_padded=("labels",))
+    assert separate["input_ids"].shape[1] == 24 and separate["labels"].shape[1] == 8
+
+
+def test_static_batches_fixed_shapes_fillers_ignored_every_example_once():
+    lengths = [3, 5, 9, 12, 17, 30, 31, 33, 40, 7, 8, 2, 16]
+    data = {"input_ids": [[1] * n for n in lengths], "attention_mask": [[1] * n for n in lengths],
+            "labels": list(range(len(lengths)))}
+    source = StaticBatches(data, pad_id=0, batch_size=4, device=torch.device("cpu"))
+    seen = []
+    for batch in source.epoch(seed=0):
+        width = batch.shape[0]
+        assert batch.tensors["input_ids"].shape == (4, width)          # always the full micro-batch
+        labels = batch.tensors["labels"].tolist()
+        real = [x for x in labels if x != -100]
+        assert len(real) == batch.examples and labels[batch.examples:] == [-100] * (4 - batch.examples)
+        assert all(lengths[x] <= width for x in real) and batch.tokens == sum(lengths[x] for x in real)
+        seen += real
+    assert sorted(seen) == list(range(len(lengths)))
+    assert {bucket_width(n, 40) for n in lengths} == set(source.buckets) == {16, 32, 40}
+
+
+def _tiny_classification_features(n=64):
+    from datasets import Dataset
+
+    from harness.models.loading import load_tokenizer
+    from harness.models.resolve import resolve_model
+
+    spec = resolve_model("tiny-bert")
+    tokenizer = load_tokenizer(spec)
+    words = ["good", "great", "fine", "bad", "awful", "poor"]
+    texts = [" ".join(words[(i * k) % 6] for k in range(1, 2 + i % 9)) for i in range(n)]
+    labels = [int(words.index(t.split()[0]) < 3) for t in texts]
+    enc = tokenizer(texts, truncation=True, max_length=32)
+    return spec, tokenizer, Dataset.from_dict({**enc, "labels": labels})
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_train_model_runs_both_batch_paths(static):
+    from transformers import AutoModelForSequenceClassification
+
+    spec, tokenizer, features = _tiny_classification_features()
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(spec.source, num_labels=2)
+    calls = []
+    outcome = train_model(model, features, columns=("input_ids", "attention_mask", "token_type_ids", "labels"),
+                          pad_id=tokenizer.pad_token_id, hp=Hyperparameters(epochs=2, batch_size=8, lr=1e-3),
+                          seed=0, device="cpu", precision="fp32", validate=lambda m: calls.append(1) or {"acc": 0.5},
+                          primary="acc", higher_is_better=True, static=static)
+    assert outcome.static_shapes is static and not outcome.compiled
+    per_epoch = len(StaticBatches(features.select_columns(["input_ids", "attention_mask", "labels"]).to_dict(),
+                                  0, 8, torch.device("cpu"))) if static else 8      # buckets split partial batches
+    assert outcome.steps == 2 * per_epoch and len(calls) == 2 and outcome.samples_per_s > 0
+    assert all(e.train_loss == e.train_loss for e in outcome.history)      # finite, not NaN
+
+
+def test_best_epoch_weights_are_restored():
+    from transformers import AutoModelForSequenceClassification
+
+    spec, tokenizer, features = _tiny_classification_features(32)
+    model = AutoModelForSequenceClassification.from_pretrained(spec.source, num_labels=2)
+    snapshots, scores = [], iter([0.9, 0.1, 0.2])
+
+    def validate(m):
+        snapshots.append({k: v.clone() for k, v in m.state_dict().items()})
+        return {"acc": next(scores)}
+    outcome = train_model(model, features, columns=("input_ids", "attention_mask", "labels"),
+                          pad_id=tokenizer.pad_token_id, hp=Hyperparameters(epochs=3, batch_size=8, lr=1e-2),
+                          seed=0, device="cpu", precision="fp32", validate=validate, primary="acc",
+                          higher_is_better=True)
+    assert outcome.best_epoch == 1 and outcome.best_validation == {"acc": 0.9}
+    final = model.state_dict()
+    assert all(torch.equal(final[k], snapshots[0][k]) for k in final)
+
+
+def test_out_of_memory_halves_micro_batch_and_keeps_effective_batch(monkeypatch, tmp_path):
+    import harness
+    import harness.train.loop as loop
+
+    real = loop.train_model
+
+    def fake(model, features, **kwargs):
+        if kwargs["hp"].batch_size > 4:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(model, features, **kwargs)
+    monkeypatch.setattr(loop, "train_model", fake)
+    result = harness.run(models="tiny-bert", tasks="sst2", data="sample", executor="inline", batch_size=16,
+                         max_train_samples=32, max_eval_samples=16, epochs=1, latency_requests=0,
+                         output=tmp_path, write_report=False, progress=lambda _: None)[0]
+    assert result["status"] == "ok", result["error"]
+    train = result["train"]
+    assert (train["micro_batch"], train["grad_accum"], train["oom_retries"]) == (4, 4, 2)
+    assert train["steps"] == 2          # 32 examples / effective batch 16
+
+
+def test_compile_is_used_only_where_it_pays():
+    many = COMPILE_MIN_STEPS
+    assert use_compile("auto", "cuda", "bf16", 1, many)
+    assert not use_compile("auto", "cuda", "bf16", 1, many - 1)
+    assert not use_compile("auto", "cpu", "fp32", 1, 10 ** 6)
+    assert not use_compile("auto", "cuda", "bf16", 2, 10 ** 6)
+    assert not use_compile("on", "cuda", "fp16", 1, 10 ** 6)
+    assert use_compile("on", "cuda", "fp32", 1, 1) and not use_compile("off", "cuda", "bf16", 1, 10 ** 6)
+
+
+def test_flops_and_mfu():
+    from transformers import BertConfig, BertModel
+
+    model = BertModel(BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
+                                 vocab_size=1000))
+    params = sum(p.numel() for p in model.parameters()) - 1000 * 64
+    assert flops_per_token(model, 10) == pytest.approx(6 * params + 12 * 2 * 64 * 10)
+    assert device_peak_tflops("cuda:NVIDIA H200", "bf16") == 989.0
+    assert device_peak_tflops("cuda:NVIDIA H100 PCIe", "bf16") == 756.0
+    assert device_peak_tflops("cuda:NVIDIA A100-SXM4-80GB", "fp32") == 156.0
+    assert device_peak_tflops("cpu:x86_64", "fp32") is None and device_peak_tflops("cuda:Unknown", "bf16") is None
+    assert mfu(1e9, 1000.0, 1.0) == pytest.approx(1.0) and mfu(1e9, None, 1.0) is None
+
+
+def test_peak_rss_sees_a_short_allocation():
+    with PeakRSS() as tracker:
+        start = tracker.peak_bytes
+        block = bytearray(200 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])        # touch every page
+        import time
+        time.sleep(0.1)
+        del block
+    assert tracker.peak_bytes - start > 150 * 1024 * 1024
+
+
+def test_percentile_matches_numpy():
+    import numpy as np
+
+    values = [3.0, 1.0, 4.0, 1.5, 9.0, 2.6, 5.0]
+    for q in (0, 50, 95, 100):
+        assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
