@@ -126,7 +126,7 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         progress: Callable[[str], None] | None = None, jobs_per_gpu: int | str | None = "auto",
         parallel: str = "auto", num_processes: int | None = None, accelerate_config: str | Path | None = None,
         ray_address: str | None = None, quiet: bool = False, max_new_tokens: int | None = None,
-        num_beams: int | None = None) -> list[dict]:
+        num_beams: int | None = None, compile: str = "auto", leaderboard: dict | None = None) -> list[dict]:
     """Fine-tune every model on every task for every seed; return this run's result records.
 
     models: aliases (`harness list models`), hub ids, local directories or tiny-bert / tiny-gpt2 / tiny-t5.
@@ -137,6 +137,7 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
     num_processes and accelerate_config for data-parallel jobs, executor "local" / "inline" / "ray" (ray_address:
     an existing cluster), quiet: one line per finished job.
     max_new_tokens / num_beams override the cards' generation settings (translation, summarization).
+    compile: "auto" (CUDA graphs on a single GPU when the job is long enough), "on" or "off".
     """
     say = progress or (lambda message: print(message, file=sys.stderr))
     inform = (lambda _: None) if quiet else say
@@ -149,26 +150,29 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         raise UserError(f"--latency-requests {latency_requests!r}: expected 0 or more")
     _check_positive("max_new_tokens", max_new_tokens, int)
     _check_positive("num_beams", num_beams, int)
+    if compile not in ("auto", "on", "off"):
+        raise UserError(f"--compile {compile!r} is not one of auto, on, off")
     sweep = _sweep_options(executor, device, workers, job_timeout, jobs_per_gpu, parallel, num_processes,
                            accelerate_config, ray_address)
     overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_length": max_length,
                  "max_train_samples": max_train_samples, "max_eval_samples": max_eval_samples}
     output = Path(output) if output is not None else default_output()
     store = ResultStore(output)
-    created = not output.exists()
+    created = [p for p in (output, *output.parents) if not p.exists()]     # removed again if planning fails
     store.ensure_writable()
     try:
         plan = plan_run(models, tasks, seeds, data=data, data_dir=data_dir, tasks_dir=tasks_dir,
                         overrides=overrides, precision=precision, device=device,
                         options={"latency_requests": latency_requests, "max_new_tokens": max_new_tokens,
-                                 "num_beams": num_beams}, trust_remote_code=trust_remote_code,
+                                 "num_beams": num_beams, "compile": compile},
+                        trust_remote_code=trust_remote_code,
                         warn=lambda m: say(f"warning: {m}"))
     except BaseException:
-        if created:     # a run that never started leaves nothing behind
+        for folder in created:      # a run that never started leaves nothing behind
             try:
-                output.rmdir()
+                folder.rmdir()
             except OSError:
-                pass
+                break
         raise
     from harness.executors import make_executor
     executor_impl = make_executor(executor, run=output.name, log=say, options=sweep, store=store)
@@ -182,6 +186,7 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         "seeds": sorted({j.seed for j in plan.jobs}), "precision": precision, "device": device,
         "overrides": {k: v for k, v in overrides.items() if v is not None}, "jobs": len(plan.jobs),
         "data": {j.task: j.data["source"] for j in plan.jobs},
+        **({"leaderboard": leaderboard} if leaderboard else {}),     # harness.leaderboards.Leaderboard.info()
     })
     if len(todo) < len(plan.jobs):
         inform(f"resuming: {len(plan.jobs) - len(todo)} of {len(plan.jobs)} jobs already finished in {output}")
@@ -283,8 +288,8 @@ def load_results(run_dir: str | Path):
     return pd.json_normalize(records)
 
 
-def report(run_dir: str | Path, out: str | Path | None = None) -> list[Path]:
+def report(run_dir: str | Path, out: str | Path | None = None, formats: str | Sequence[str] = "all") -> list[Path]:
     """Write the report files for a run directory; returns their paths."""
     from harness.report import write_report
 
-    return write_report(Path(run_dir), Path(out) if out else None)
+    return write_report(Path(run_dir), Path(out) if out else None, formats)

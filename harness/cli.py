@@ -45,8 +45,13 @@ class HarnessGroup(click.Group):
         except click.ClickException as exc:
             click.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
-        except click.exceptions.Abort:
-            click.echo("aborted", err=True)
+        except click.exceptions.Abort as exc:
+            cause = exc.__cause__       # click turns Ctrl-C (KeyboardInterrupt) into Abort
+            if isinstance(cause, KeyboardInterrupt):
+                click.echo(f"interrupted: {cause}" if str(cause) else
+                           "interrupted: finished results are kept; run the same command again to resume", err=True)
+            else:
+                click.echo("aborted", err=True)
             sys.exit(130)
         except KeyboardInterrupt as exc:
             click.echo(f"interrupted: {exc}" if str(exc) else
@@ -94,9 +99,13 @@ def _comma(ctx, param, value):
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto", show_default=True,
               help="auto: bf16 on GPUs that support it, fp32 on CPU.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--compile", "compile_mode", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="CUDA graphs via torch.compile over a few sequence-length buckets. auto: on a single GPU for jobs "
+              "long enough to pay back compilation; never on CPU.")
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Skip jobs that already have a finished result in the output directory.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Jobs run in parallel worker processes.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Jobs run in parallel on the CPU, each in "
+              "its own worker process (on GPUs see --jobs-per-gpu).")
 @click.option("--executor", type=click.Choice(["local", "inline", "ray"]), default="local", show_default=True,
               help="local: worker processes (a crash fails one job, not the sweep); inline: this process; "
               "ray: Ray tasks on a local or existing cluster (pip install 'harness[ray]').")
@@ -116,11 +125,14 @@ def _comma(ctx, param, value):
 @click.option("--latency-requests", type=int, default=50, show_default=True,
               help="Batch-1 requests timed for the latency figures (0 to skip).")
 @click.option("--trust-remote-code", is_flag=True, help="Allow models whose repository ships custom Python code.")
-@click.option("--no-report", is_flag=True, help="Do not write report.md / leaderboard.csv after the run.")
+@click.option("--no-report", is_flag=True, help="Do not write the report (report.md, report.html, ...) after the run.")
+@click.option("--leaderboard", "leaderboard", metavar="NAME|PATH", help="Run a leaderboard definition (see `harness "
+              "list leaderboards`, or a path to its YAML): it fixes models, tasks, seeds, data and settings.")
 def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_size, lr, max_length,
         max_train_samples, max_eval_samples, precision, device, resume, workers, executor, job_timeout,
         latency_requests, trust_remote_code, no_report, jobs_per_gpu="auto", parallel="auto", num_processes=None,
-        accelerate_config=None, ray_address=None, quiet=False, max_new_tokens=None, num_beams=None):
+        accelerate_config=None, ray_address=None, quiet=False, max_new_tokens=None, num_beams=None,
+        compile_mode="auto", leaderboard=None):
     """Fine-tune every model on every task for every seed and store the results.
 
     With no --models and --tasks, runs the smoke preset: the tiny built-in models on every task's bundled sample
@@ -128,6 +140,16 @@ def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_s
     """
     from harness.api import run as api_run
     from harness.presets import SMOKE
+
+    board = None
+    if leaderboard is not None:
+        from harness.leaderboards import cli_arguments
+        given = cli_arguments(leaderboard, click.get_current_context())
+        board = given["leaderboard"]
+        models, tasks, seeds, data, data_dir, tasks_dir, output, precision = (given[k] for k in (
+            "models", "tasks", "seeds", "data", "data_dir", "tasks_dir", "output", "precision"))
+        epochs, batch_size, lr, max_length, max_train_samples, max_eval_samples = (given[k] for k in (
+            "epochs", "batch_size", "lr", "max_length", "max_train_samples", "max_eval_samples"))
 
     if models is None and tasks is None:
         click.echo("no --models/--tasks given: running the smoke preset (tiny models, bundled samples, 1 epoch)",
@@ -150,7 +172,8 @@ def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_s
                       latency_requests=latency_requests, trust_remote_code=trust_remote_code,
                       write_report=not no_report, jobs_per_gpu=jobs_per_gpu, parallel=parallel,
                       num_processes=num_processes, accelerate_config=accelerate_config, ray_address=ray_address,
-                      quiet=quiet, max_new_tokens=max_new_tokens, num_beams=num_beams)
+                      quiet=quiet, max_new_tokens=max_new_tokens, num_beams=num_beams, compile=compile_mode,
+                      leaderboard=board)
     if results and not no_report:
         _print_leaderboard(results[0]["run"], output)
     failed = sum(r["status"] == "failed" for r in results)
@@ -161,14 +184,9 @@ def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_s
 def _print_leaderboard(run_name, output):
     from pathlib import Path
 
-    from harness.api import default_output
-    from harness.report.aggregate import aggregate, load_frame
-    from harness.report.markdown import leaderboard_rows, md_table
-    from harness.store import ResultStore
+    from harness.cli_report import print_leaderboard
 
-    store = ResultStore(Path(output) if output else Path("runs") / run_name)
-    header, rows = leaderboard_rows(aggregate(load_frame(store)))
-    click.echo(md_table(header, rows))
+    print_leaderboard(Path(output) if output else Path("runs") / run_name)
 
 
 @main.group(name="list")
@@ -244,30 +262,10 @@ def _echo_table(header, rows):
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
-@main.command()
-@click.argument("run_dir", type=click.Path())
-@click.option("--out", type=click.Path(file_okay=False), help="Where to write the report.  [default: RUN_DIR]")
-def report(run_dir, out):
-    """Write report.md and leaderboard.csv for RUN_DIR and print the leaderboard.
+from harness.cli_report import COMMANDS as _REPORT_COMMANDS  # noqa: E402 - report, select, compare
 
-    \b
-    Example:
-      harness report runs/2026-11-28_120000
-    """
-    from pathlib import Path
-
-    from harness.api import report as api_report
-    from harness.report.aggregate import aggregate, load_frame
-    from harness.report.markdown import leaderboard_rows, md_table
-    from harness.store import ResultStore
-
-    if not Path(run_dir).is_dir():
-        raise UserError(f"run directory not found: {run_dir}", hint="pass the --output folder of a run")
-    paths = api_report(run_dir, out)
-    header, rows = leaderboard_rows(aggregate(load_frame(ResultStore(run_dir))))
-    click.echo(md_table(header, rows))
-    for path in paths:
-        click.echo(f"wrote {path}", err=True)
+for _command in _REPORT_COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -182,7 +182,7 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
         record["trainable_params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
         try:
             outcome = train_model(model, train_features, columns=kind.train_columns(), pad_id=tokenizer.pad_token_id,
-                                  separately_padded=kind.separately_padded,
+                                  separately_padded=kind.padded_separately(spec),
                                   hp=replace(hp, batch_size=micro, grad_accum=accum), seed=job.seed, device=device,
                                   precision=record["precision"], validate=validate, primary=card.primary_metric,
                                   higher_is_better=card.higher_is_better,

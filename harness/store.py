@@ -4,11 +4,12 @@ Durability and concurrency rules (docs/architecture.md, "Store and resume"):
 
 - A record is one `os.write` of one whole line to a file opened with O_APPEND, under an exclusive `flock` on
   `.results.lock`, followed by `fsync` (and an fsync of the directory when the file was just created). Two drivers
-  writing the same output therefore never interleave, and a process killed at any moment (SIGKILL included) leaves
-  either the whole line or nothing: the kernel finishes a write to a regular file before the process dies.
-- Only a crash of the machine (power loss, kernel panic) or a full disk can leave a torn last line. A torn or
-  otherwise undecodable line is skipped on load, so its job counts as not finished and runs again on resume; the
-  next append starts on a fresh line so the new record stays whole. Nothing is ever rewritten in place.
+  writing the same output therefore never interleave.
+- A writer killed in the middle of its write (Linux checks for a fatal signal between the pages of a write, so
+  SIGKILL can cut a record that crosses a page boundary), a machine crash or a full disk can leave a torn last
+  line. It is skipped on load, so its job counts as not finished and runs again on resume. The next append, holding
+  the lock (so the torn line's writer is known to be dead), first cuts the file back to its last newline: the file
+  stays valid JSON Lines. Whole records are never rewritten.
 - Two drivers running the same command on the same output may both run a job that neither had finished when it
   started (the executor re-checks the store right before dispatching each job, which narrows but cannot close that
   window). Both records are valid; `latest()` keeps the last one per job.
@@ -56,10 +57,7 @@ class ResultStore:
             created = not self.path.exists()
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                size = os.fstat(fd).st_size
-                # A machine crash may have left a torn line without its newline: start on a fresh line.
-                if size > 0 and os.pread(fd, 1, size - 1) != b"\n":
-                    data = b"\n" + data
+                _cut_torn_tail(fd)
                 _write_all(fd, data)
                 os.fsync(fd)
             finally:
@@ -142,6 +140,23 @@ def _parse_line(line: bytes) -> dict | None:
     if isinstance(record, dict) and isinstance(record.get("job"), str) and "status" in record:
         return record
     return None
+
+
+def _cut_torn_tail(fd: int) -> None:
+    """Truncate an unterminated last line (a writer died mid-write; the caller holds the lock)."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    end, block = size, 64 * 1024
+    while end > 0:
+        start = max(0, end - block)
+        chunk = os.pread(fd, end - start, start)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            os.ftruncate(fd, start + newline + 1)
+            return
+        end = start
+    os.ftruncate(fd, 0)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -166,3 +166,18 @@ def test_percentile_matches_numpy():
     values = [3.0, 1.0, 4.0, 1.5, 9.0, 2.6, 5.0]
     for q in (0, 50, 95, 100):
         assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+
+
+def test_data_parallel_ranks_get_equal_batch_counts():
+    from harness.train.batches import HostBatches
+
+    lengths = list(range(1, 42))          # 41 examples, batch 4 -> 11 batches: odd, one left out for 2 ranks
+    data = {"input_ids": [[1] * n for n in lengths], "attention_mask": [[1] * n for n in lengths],
+            "labels": [0] * len(lengths)}
+    ranks = [HostBatches(data, 0, 4, torch.device("cpu"), rank=r, world=2) for r in (0, 1)]
+    assert len(ranks[0]) == 10
+    for limit in (None, 7, 3):
+        counts = [len(list(source.epoch(seed=5, limit=limit))) for source in ranks]
+        assert counts[0] == counts[1]
+    seen = [set(tuple(b.tensors["input_ids"].sum(1).tolist()) for b in s.epoch(seed=5)) for s in ranks]
+    assert not seen[0] & seen[1]          # the ranks train on different batches

@@ -93,7 +93,7 @@ def _read_hub(card: TaskCard, kind, source: DataSource) -> dict[str, dict[str, l
         offline = hub_offline() or datasets.config.HF_DATASETS_OFFLINE
         reason = "is not cached and the hub is offline" if offline else f"could not be loaded ({type(exc).__name__})"
         raise UserError(f"task {card.name!r}: dataset {label} {reason}",
-                        hint=f"point at local files: --data {card.name}=PATH or --data-dir DIR "
+                        hint=source.note or f"point at local files: --data {card.name}=PATH or --data-dir DIR "
                              "(or --data sample for the bundled sample)") from None
     splits = {}
     for role, split in hub["splits"].items():

@@ -62,6 +62,8 @@ class DataSource:
     columns: dict[str, str]           # standard field -> source column
     hub: dict | None = None           # path, name, revision, splits
     carve_test: bool = False          # a single file was given: cut test (and validation) out of it
+    # Why local files were not used (some of the card's files are in --data-dir, not all): shown if the hub fails.
+    note: str | None = field(default=None, compare=False)
 
     @property
     def is_sample(self) -> bool:
@@ -113,7 +115,8 @@ def resolve_source(card: TaskCard, request: DataRequest) -> DataSource:
     if card.hub is not None:
         return DataSource(origin="hub", format=None, files={}, columns=dict(card.columns),
                           hub={"path": card.hub.path, "name": card.hub.name, "revision": card.hub.revision,
-                               "splits": dict(card.hub.splits)})
+                               "splits": dict(card.hub.splits)},
+                          note=_partial_note(card, request.data_dir) if looked else None)
     where = f" (looked for {looked})" if looked else ""
     raise UserError(f"task {card.name!r}: no data found{where} and the card names no hub source",
                     hint=f"pass --data {card.name}=PATH, --data-dir DIR or --data sample")
@@ -199,6 +202,19 @@ def _files_in_dir(card: TaskCard, directory: Path) -> dict[str, Path]:
         if role and file.is_file() and role not in found:
             found[role] = file
     return found
+
+
+def _partial_note(card: TaskCard, data_dir: Path) -> str | None:
+    """For a --data-dir that holds some of the card's files but not train and test: what is missing and what to do."""
+    found = {role: data_dir / rel for role, rel in card.local.files.items()
+             if _files_behind(data_dir / rel, card.local.format)}
+    if not found:
+        return None
+    missing = " or ".join(str(data_dir / card.local.files[r]) for r in ("train", "test") if r not in found)
+    one = next(iter(found.values()))
+    return (f"--data-dir has {', '.join(str(p) for p in found.values())} but not {missing}; to fine-tune on part "
+            f"of one file pass it alone, --data {card.name}={one} (test and validation are carved out of it), or "
+            f"name every split: --data {card.name}=train:PATH,test:PATH")
 
 
 def _from_data_dir(card: TaskCard, data_dir: Path) -> tuple[DataSource | None, str]:

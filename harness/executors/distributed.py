@@ -3,7 +3,8 @@
 The driver writes the job to JOB.json and runs
 
     python -m accelerate.commands.launch [--config_file CFG | --multi_gpu --mixed_precision no --dynamo_backend no]
-        --num_processes N --num_machines 1 --main_process_port 0 --module harness.executors.distributed JOB.json OUT.json
+        --num_processes N --num_machines 1 --main_process_port 0
+        --module harness.executors.distributed JOB.json OUT.json
 
 with CUDA_VISIBLE_DEVICES naming the GPUs it reserved. Every rank runs the same `run_job`; the training loop
 shards the batches by `accelerator.process_index` and the gradients are averaged by DDP (or sharded by FSDP /
@@ -118,9 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) != 2:
         print("usage: python -m harness.executors.distributed JOB.json OUT.json", file=sys.stderr)
         return 2
-    from harness.executors.worker import quiet_libraries
+    from harness.executors.worker import die_with_parent, no_cross_process_locks, quiet_libraries
 
+    die_with_parent()          # the launcher (torchrun's agent) gone: this rank must not linger in a collective
     quiet_libraries()
+    no_cross_process_locks()
     job_file, out_file = Path(argv[0]), Path(argv[1])
     payload = json.loads(job_file.read_text())
     from harness.job import run_job

@@ -144,11 +144,25 @@ class LocalExecutor:
 
     @staticmethod
     def _kill_launch(launch: _Launch) -> None:
+        """Stop a launcher and every rank. torchrun starts ranks in sessions of their own, so killing the
+        launcher's process group is not enough: SIGTERM first (the launcher stops its ranks), then SIGKILL to
+        whatever of its process tree is left."""
         if launch.process.poll() is None:
+            family = _descendants(launch.process.pid)
             try:
-                os.killpg(launch.process.pid, signal.SIGKILL)
+                os.killpg(launch.process.pid, signal.SIGTERM)
             except (ProcessLookupError, PermissionError):
                 pass
+            try:
+                launch.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            family |= _descendants(launch.process.pid)
+            for pid in [launch.process.pid, *family]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             try:
                 launch.process.wait(timeout=10)
             except subprocess.TimeoutExpired:  # pragma: no cover
@@ -304,6 +318,24 @@ def _parent_death_sigterm() -> None:  # pragma: no cover - runs in the child bet
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
     except (OSError, AttributeError):
         pass
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    found, stack = set(), [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
 
 
 def _last_line(path: Path) -> str:

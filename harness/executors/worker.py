@@ -48,6 +48,18 @@ def quiet_libraries() -> None:
             pass
 
 
+def no_cross_process_locks() -> None:
+    """tqdm (used by datasets) creates a multiprocessing lock on first use; a worker killed while holding one makes
+    the driver's resource tracker warn about a leaked semaphore at exit. Workers draw no bars: a thread lock does."""
+    try:
+        import tqdm.std
+
+        if not hasattr(tqdm.std.TqdmDefaultWriteLock, "mp_lock"):
+            tqdm.std.TqdmDefaultWriteLock.mp_lock = None
+    except ImportError:  # pragma: no cover
+        pass
+
+
 def die_with_parent(parent_pid: int | None = None) -> None:
     """Ask Linux to SIGKILL this process when its parent dies; exit now if the parent is already gone."""
     try:
@@ -95,6 +107,7 @@ def worker_main(conn, threads: int | None, job_fn: str = DEFAULT_JOB_FN, parent_
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     quiet_libraries()
+    no_cross_process_locks()
     if job_fn == DEFAULT_JOB_FN:
         _preload(threads)
     run = load_function(job_fn)

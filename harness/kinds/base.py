@@ -105,6 +105,10 @@ class TaskKind(ABC):
     # Sequence columns padded to their own longest length instead of the inputs' (e.g. seq2seq decoder labels).
     separately_padded: ClassVar[tuple[str, ...]] = ()
 
+    def padded_separately(self, spec: "ModelSpec") -> tuple[str, ...]:
+        """`separately_padded` for this model's family (a causal LM's labels align with its inputs instead)."""
+        return self.separately_padded
+
     def train_columns(self) -> tuple[str, ...]:
         """Feature columns fed to the model during training."""
         return ("input_ids", "attention_mask", "token_type_ids", "labels")

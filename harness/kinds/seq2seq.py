@@ -46,10 +46,13 @@ class Seq2SeqKind(TaskKind):
             if key in card.options and not isinstance(card.options[key], str):
                 raise CardError(card.path, f"options.{key}", f"expected a string, got {card.options[key]!r}")
         for key, value in card.generation.items():
-            whole = key != "length_penalty"
-            if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) or \
-                    (value < (0 if key == "no_repeat_ngram_size" else 1) and whole):
-                raise CardError(card.path, f"generation.{key}", f"invalid value {value!r}")
+            if key == "length_penalty":
+                valid, expected = isinstance(value, (int, float)), "a number"
+            else:
+                lowest = 0 if key == "no_repeat_ngram_size" else 1
+                valid, expected = isinstance(value, int) and value >= lowest, f"an integer >= {lowest}"
+            if isinstance(value, bool) or not valid:
+                raise CardError(card.path, f"generation.{key}", f"expected {expected}, got {value!r}")
 
     def standardize(self, card: TaskCard, batch: dict, where: str) -> dict:
         for field in ("source", "target"):
@@ -65,6 +68,10 @@ class Seq2SeqKind(TaskKind):
     def build_model(self, card: TaskCard, spec, tokenizer):
         builder = {"encoder-decoder": _native_seq2seq, "decoder": _causal_lm, "encoder": _bert2bert}[spec.family]
         return builder(spec, tokenizer)
+
+    def padded_separately(self, spec) -> tuple[str, ...]:
+        # Decoder-only: labels are the inputs' positions (loss on the target part), so they share the inputs' width.
+        return () if spec.family == "decoder" else self.separately_padded
 
     def train_columns(self) -> tuple[str, ...]:
         return ("input_ids", "attention_mask", "labels")

@@ -123,7 +123,7 @@ def _config(source: str, revision: str | None, trust_remote_code: bool, name: st
                         hint="check the hub id, your network, or pass a local directory") from None
     except ValueError as exc:
         message = str(exc).splitlines()[0]
-        if "trust_remote_code" in message:
+        if "trust_remote_code" in str(exc):       # transformers 5 names the flag after the first line
             raise UserError(f"model {name!r} needs custom code from its repository",
                             hint="re-run with --trust-remote-code if you trust it") from None
         raise UserError(f"model {name!r}: {message}") from None

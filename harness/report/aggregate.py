@@ -21,7 +21,7 @@ import pandas as pd
 from harness.report.load import RunData
 from harness.report.normalize import Scale, scale_for
 from harness.report.resample import bootstrap_interval, seed_for
-from harness.report.stats import overlap, pareto_front, t_half_widths
+from harness.report.stats import pareto_front, t_half_widths
 
 KEYS = ["entry", "task"]
 TASK_FAMILY_ORDER = ("classification", "ner", "qa", "translation", "summarization", "similarity")
@@ -56,12 +56,32 @@ class Leaderboard:
     def show_tuning(self) -> bool:
         return self.run.frame["tuning"].nunique() > 1
 
-    def cell(self, entry: str, task: str):
-        hit = self._index.get((entry, task))
-        return None if hit is None else self.cells.loc[hit]
+    def cell(self, entry: str, task: str) -> dict | None:
+        """One entry × task row as a dict (None when the pair was never run)."""
+        return self._index.get((entry, task))
+
+    def rows(self, task: str | None = None) -> list[dict]:
+        """The cells as dicts, in display order (optionally of one task)."""
+        return self._rows if task is None else self._by_task.get(task, [])
 
     def __post_init__(self):
-        self._index = {(e, t): i for i, (e, t) in enumerate(zip(self.cells["entry"], self.cells["task"]))}
+        self._rows = self.cells.to_dict("records")
+        self._index = {(r["entry"], r["task"]): r for r in self._rows}
+        self._by_task: dict[str, list[dict]] = {}
+        for row in self._rows:
+            self._by_task.setdefault(row["task"], []).append(row)
+        self._memo: dict = {}
+
+    def for_plots(self) -> "Leaderboard":
+        """A copy without the raw records (cheap to send to a plotting process)."""
+        return Leaderboard(run=None, cells=self.cells, overall=self.overall, tasks=self.tasks,
+                           footnotes=self.footnotes, scales=self.scales)
+
+    def memo(self, key, make):
+        """Tables are rendered into several formats; build each once."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     @property
     def memory_kind(self) -> str:
@@ -114,7 +134,8 @@ def _cells(frame: pd.DataFrame, run: RunData, bootstrap: bool) -> pd.DataFrame:
     cells["jobs"] = groups.size()
     cells["sample"] = groups["sample"].any()
     errors = frame.loc[frame["status"] != "ok"].groupby(KEYS, sort=False)["error"].first()
-    cells["error"] = errors.reindex(cells.index)
+    cells["error"] = errors.reindex(cells.index).astype(object)
+    cells["error"] = cells["error"].where(cells["error"].notna(), None)
 
     ok = frame.loc[(frame["status"] == "ok") & frame["score"].notna()]
     g = ok.groupby(KEYS, sort=False)
@@ -181,44 +202,36 @@ def _normalize_and_rank(cells: pd.DataFrame, scales: dict[str, Scale]) -> pd.Dat
     cells = cells.copy()
     for column in ("norm", "norm_low", "norm_high", "rank"):
         cells[column] = np.nan
-    cells["best"] = False
-    cells["tied_with_best"] = None
     for task, index in cells.groupby("task", sort=False).groups.items():
         scale = scales[task]
-        part = cells.loc[index]
-        norm = scale.apply(part["mean"])
-        a, b = scale.apply(part["ci_low"]), scale.apply(part["ci_high"])
-        cells.loc[index, "norm"] = norm
+        a, b = scale.apply(cells.loc[index, "ci_low"]), scale.apply(cells.loc[index, "ci_high"])
+        cells.loc[index, "norm"] = scale.apply(cells.loc[index, "mean"])
         cells.loc[index, "norm_low"] = np.fmin(a, b)
         cells.loc[index, "norm_high"] = np.fmax(a, b)
-        ok = part["status"] == "ok"
-        if not ok.any():
-            continue
-        oriented = part["mean"].where(ok) * (1 if part["higher_is_better"].iloc[0] else -1)
-        cells.loc[index, "rank"] = oriented.rank(ascending=False, method="average")
-        best = oriented.idxmax()
-        cells.loc[best, "best"] = True
-        best_ci = _interval(cells.loc[best])
-        for i in part.index[ok.to_numpy()]:
-            if i != best:
-                cells.at[i, "tied_with_best"] = overlap(_interval(cells.loc[i]), best_ci)
+    ok = cells["status"] == "ok"
+    # Orient every metric so that larger is better; rank and find the best per task on that.
+    oriented = cells["mean"].where(ok) * np.where(cells["higher_is_better"].astype(bool), 1.0, -1.0)
+    cells["rank"] = oriented.groupby(cells["task"]).rank(ascending=False, method="min")
+    top = oriented.groupby(cells["task"]).transform("max")
+    cells["best"] = ok & (oriented == top)                        # exact ties are all best
+    # The best entry's interval per task (the first of several exact ties).
+    best = cells[cells["best"]].drop_duplicates("task").set_index("task")
+    best_low = cells["task"].map(best["ci_low"]).astype(float)
+    best_high = cells["task"].map(best["ci_high"]).astype(float)
+    low, high = cells["ci_low"].astype(float), cells["ci_high"].astype(float)
+    known = ok & ~cells["best"] & low.notna() & high.notna() & best_low.notna() & best_high.notna()
+    tied = (low <= best_high) & (best_low <= high)
+    cells["tied_with_best"] = pd.Series([bool(t) if k else None for k, t in zip(known, tied)], index=cells.index,
+                                        dtype=object)
+    cells.loc[~ok | cells["best"], "tied_with_best"] = None
     return cells
-
-
-def _interval(row) -> tuple[float, float] | None:
-    low, high = row["ci_low"], row["ci_high"]
-    if low is None or high is None or (isinstance(low, float) and math.isnan(low)) or \
-            (isinstance(high, float) and math.isnan(high)):
-        return None
-    return float(low), float(high)
 
 
 def _footnotes(cells: pd.DataFrame) -> list[Footnote]:
     notes: dict[tuple[str, str], Footnote] = {}
     cells["footnote"] = None
-    for i, row in cells.iterrows():
-        if row["status"] == "ok" and not row["partial"]:
-            continue
+    for i in cells.index[(cells["status"] != "ok") | cells["partial"]]:
+        row = cells.loc[i]
         status = row["status"] if row["status"] != "ok" else "partly failed"
         text = _short(row["error"] or "no reason recorded")
         if row["partial"]:
@@ -237,64 +250,54 @@ def _short(text: str, limit: int = 300) -> str:
 
 
 def _overall(cells: pd.DataFrame, entry_first: list[str], task_order: list[str]) -> pd.DataFrame:
-    asked = len(task_order)
-    rows = []
-    for entry, part in cells.groupby("entry", sort=False):
-        ok = part[part["status"] == "ok"]
-        k = len(ok)
-        half = (ok["norm_high"] - ok["norm_low"]) / 2
-        score = float(ok["norm"].mean()) if k else np.nan
-        # Tasks are independent samples: the half width of a mean of k estimates is √(Σ h²) / k.
-        width = float(np.sqrt((half ** 2).sum()) / k) if k and half.notna().all() else np.nan
-        first = part.iloc[0]
-        kinds = set(ok["memory_kind"].dropna())
-        rows.append({
-            "entry": entry, "model": first["model"], "tuning": first["tuning"], "architecture": first["architecture"],
-            "params": _max(ok["params"]), "trainable_params": _max(ok["trainable_params"]),
-            "tasks_ok": k, "tasks_asked": asked, "coverage": f"{k}/{asked}",
-            "tasks_failed": int((part["status"] == "failed").sum()),
-            "tasks_unsupported": int((part["status"] == "unsupported").sum()),
-            "score": score, "score_low": score - width, "score_high": score + width,
-            "avg_rank": float(ok["rank"].mean()) if k else np.nan,
-            "train_samples_per_s": _mean(ok["train_samples_per_s"]),
-            "train_tokens_per_s": _mean(ok["train_tokens_per_s"]),
-            "latency_ms_p50": _mean(ok["latency_ms_p50"]), "latency_ms_p50_max": _max(ok["latency_ms_p50"]),
-            "peak_memory_bytes": _max(ok["peak_memory_bytes"]),
-            "memory_kind": kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else None),
-            "sample": bool(part["sample"].any()), "seeds": _max(ok["n"]),
-            "first_seen": entry_first.index(entry) if entry in entry_first else len(entry_first),
-        })
-    overall = pd.DataFrame(rows)
-    overall = overall.sort_values(["score", "avg_rank", "first_seen"], ascending=[False, True, True],
-                                  na_position="last").reset_index(drop=True)
+    every = cells.groupby("entry", sort=False)
+    overall = every[["model", "tuning", "architecture"]].first()
+    status = cells.groupby(["entry", "status"], sort=False).size().unstack(fill_value=0)
+    overall["tasks_asked"] = len(task_order)
+    ok = cells[cells["status"] == "ok"].copy()
+    # Tasks are independent samples: the half width of a mean of k estimates is √(Σ h²) / k.
+    ok["h2"] = ((ok["norm_high"] - ok["norm_low"]) / 2) ** 2
+    g = ok.groupby("entry", sort=False)
+    stats = g.agg(tasks_ok=("norm", "size"), score=("norm", "mean"), h2=("h2", "sum"), h2_known=("h2", "count"),
+                  avg_rank=("rank", "mean"), params=("params", "max"), params_min=("params", "min"),
+                  trainable_params=("trainable_params", "max"),
+                  train_samples_per_s=("train_samples_per_s", "mean"),
+                  train_tokens_per_s=("train_tokens_per_s", "mean"), latency_ms_p50=("latency_ms_p50", "mean"),
+                  latency_ms_p50_max=("latency_ms_p50", "max"), peak_memory_bytes=("peak_memory_bytes", "max"),
+                  seeds=("n", "max"), memory_kinds=("memory_kind", "nunique"), memory_kind=("memory_kind", "first"))
+    overall = overall.join(stats)
+    overall["tasks_ok"] = overall["tasks_ok"].fillna(0).astype(int)
+    overall["coverage"] = overall["tasks_ok"].astype(str) + "/" + overall["tasks_asked"].astype(str)
+    for name in ("failed", "unsupported"):
+        overall[f"tasks_{name}"] = status[name].reindex(overall.index).fillna(0).astype(int) \
+            if name in status else 0
+    width = np.sqrt(overall["h2"]) / overall["tasks_ok"].replace(0, np.nan)
+    width = width.where(overall["h2_known"] == overall["tasks_ok"])
+    overall["score_low"] = overall["score"] - width
+    overall["score_high"] = overall["score"] + width
+    overall["memory_kind"] = overall["memory_kind"].where(overall["memory_kinds"] <= 1, "mixed")
+    overall["sample"] = every["sample"].any()
+    overall["first_seen"] = [entry_first.index(e) if e in entry_first else len(entry_first) for e in overall.index]
+    overall = overall.reset_index().sort_values(["score", "avg_rank", "first_seen"], ascending=[False, True, True],
+                                                na_position="last").reset_index(drop=True)
     overall["rank"] = np.arange(1, len(overall) + 1)
     overall["best"] = False
     overall["tied_with_best"] = None
     if len(overall) and not math.isnan(overall.loc[0, "score"]):
         overall.loc[0, "best"] = True
-        best_ci = _pair(overall.loc[0, "score_low"], overall.loc[0, "score_high"])
-        for i in range(1, len(overall)):
-            if not math.isnan(overall.loc[i, "score"]):
-                overall.at[i, "tied_with_best"] = overlap(_pair(overall.loc[i, "score_low"],
-                                                                overall.loc[i, "score_high"]), best_ci)
+        best_low, best_high = overall.loc[0, "score_low"], overall.loc[0, "score_high"]
+        low, high = overall["score_low"], overall["score_high"]
+        known = low.notna() & high.notna() & (not math.isnan(best_low)) & (overall.index > 0)
+        tied = (low <= best_high) & (best_low <= high)
+        overall["tied_with_best"] = pd.Series([bool(t) if k else None for k, t in zip(known, tied)], dtype=object)
     values = overall[["score", "train_samples_per_s"]].to_numpy(dtype=float)
     overall["pareto_speed"] = pareto_front(values, [True, True])
     values = overall[["score", "peak_memory_bytes"]].to_numpy(dtype=float)
     overall["pareto_memory"] = pareto_front(values, [True, False])
-    return overall.drop(columns=["first_seen"])
-
-
-def _pair(low, high):
-    if low is None or high is None or math.isnan(low) or math.isnan(high):
-        return None
-    return float(low), float(high)
-
-
-def _mean(series: pd.Series):
-    values = pd.to_numeric(series, errors="coerce").dropna()
-    return float(values.mean()) if len(values) else np.nan
-
-
-def _max(series: pd.Series):
-    values = pd.to_numeric(series, errors="coerce").dropna()
-    return float(values.max()) if len(values) else np.nan
+    columns = ["entry", "model", "tuning", "architecture", "params", "params_min", "trainable_params", "tasks_ok",
+               "tasks_asked",
+               "coverage", "tasks_failed", "tasks_unsupported", "score", "score_low", "score_high", "avg_rank",
+               "train_samples_per_s", "train_tokens_per_s", "latency_ms_p50", "latency_ms_p50_max",
+               "peak_memory_bytes", "memory_kind", "sample", "seeds", "rank", "best", "tied_with_best",
+               "pareto_speed", "pareto_memory"]
+    return overall[columns]

@@ -22,13 +22,16 @@ def decimals_for(values, percent: bool = False) -> int:
 
 
 def num(value, digits: int = 3) -> str:
-    return "–" if missing(value) else f"{float(value):.{digits}f}"
+    if missing(value):
+        return "–"
+    text = f"{float(value):.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text       # no "-0.000"
 
 
 def interval(low, high, digits: int = 3) -> str:
     if missing(low) or missing(high):
         return "–"
-    return f"[{float(low):.{digits}f}, {float(high):.{digits}f}]"
+    return f"[{num(low, digits)}, {num(high, digits)}]"
 
 
 def points(value) -> str:

@@ -44,18 +44,18 @@ class RunData:
         return ResultStore(self.run_dir).read_predictions(job)
 
 
-def _get(record: dict, path: tuple[str, ...]):
-    value = record
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
 def frame_from_records(records: list[dict]) -> pd.DataFrame:
-    rows = [[_get(r, path) for _, path in FIELDS] for r in records]
-    frame = pd.DataFrame(rows, columns=[name for name, _ in FIELDS], dtype=object)
+    # Column by column, one nested dict at a time: several times faster than a generic walk per value.
+    nested = {}
+    columns = {}
+    for name, path in FIELDS:
+        if len(path) == 1:
+            columns[name] = [r.get(path[0]) for r in records]
+        else:
+            if path[0] not in nested:
+                nested[path[0]] = [d if isinstance(d := r.get(path[0]), dict) else {} for r in records]
+            columns[name] = [d.get(path[1]) for d in nested[path[0]]]
+    frame = pd.DataFrame(columns, dtype=object)
     for column in NUMERIC:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["tuning"] = frame["tuning"].where(frame["tuning"].notna(), "full").astype(str)

@@ -27,6 +27,16 @@ PERCENT = {
     "extractive_qa": {"f1", "exact_match"},
     "seq2seq": {"bleu", "chrf"},
 }
+SIGNED = {"pearson", "spearman", "mcc"}          # these range over [-1, 1]
+
+
+def metric_range(kind: str, metric: str) -> tuple[float, float] | None:
+    """The values a metric can take, where the harness knows them (plots clip intervals to it)."""
+    if metric in UNIT.get(kind, ()):
+        return (-1.0, 1.0) if metric in SIGNED else (0.0, 1.0)
+    if metric in PERCENT.get(kind, ()):
+        return 0.0, 100.0
+    return None
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,8 @@ class Scale:
 
     def describe(self, metric: str) -> str:
         if self.method == "unit":
-            return f"{metric} as is (0–1 scale)" + (" — range assumed from the values" if self.assumed else "")
+            scale = "1 = perfect, can be negative" if metric in SIGNED else "0–1 scale"
+            return f"{metric} as is ({scale})" + (" — range assumed from the values" if self.assumed else "")
         if self.method == "percent":
             return f"{metric} ÷ 100" + (" — 0–100 range assumed from the values" if self.assumed else "")
         direction = "lower is better, so " if self.factor < 0 else ""

@@ -48,6 +48,10 @@ def number(value, shown: str) -> Cell:
 
 
 def _digits(lb: Leaderboard) -> dict[str, int]:
+    return lb.memo("digits", lambda: _task_digits(lb))
+
+
+def _task_digits(lb: Leaderboard) -> dict[str, int]:
     out = {}
     for _, task in lb.tasks.iterrows():
         values = lb.cells.loc[lb.cells["task"] == task["task"], "mean"]
@@ -68,30 +72,35 @@ def score_cell(row, digits: int, with_interval_title: bool = True) -> Cell:
     if with_interval_title:
         title = (f"95% CI {fmt.interval(row['ci_low'], row['ci_high'], digits)}" if row["ci_method"]
                  else f"no interval: {row['ci_note']}")
+    # Sample data is marked once, on the task's header, not on every cell.
     return Cell(fmt.num(row["mean"], digits), sort=float(row["mean"]), best=bool(row["best"]),
-                tie=row["tied_with_best"] is True, sample=bool(row["sample"]), footnote=row["footnote"],
+                tie=row["tied_with_best"] is True, footnote=row["footnote"],
                 title=title, numeric=True)
 
 
 def task_header(lb: Leaderboard, task: str) -> str:
     t = lb.tasks.set_index("task").loc[task]
     arrow = "" if t["higher_is_better"] else " ↓"
-    return f"{task} {t['metric']}{arrow}" + (" †" if t["sample"] else "")
+    return f"{task} ({t['metric']}){arrow}" + (" †" if t["sample"] else "")
 
 
 def overall_table(lb: Leaderboard) -> Table:
+    return lb.memo("overall", lambda: _overall_table(lb))
+
+
+def _overall_table(lb: Leaderboard) -> Table:
     digits = _digits(lb)
     columns = ["#", "entry", "architecture", "overall (0–100)", "95 % CI", "avg rank", "coverage"]
     columns += [task_header(lb, t) for t in lb.task_names]
     rows = []
-    for _, o in lb.overall.iterrows():
+    for o in lb.overall.to_dict("records"):
         row = [number(o["rank"], str(o["rank"])), text(o["entry"]), text(o["architecture"])]
         overall = number(o["score"], fmt.points(o["score"]))
         overall.best, overall.tie = bool(o["best"]), o["tied_with_best"] is True
         overall.sample = bool(o["sample"])
         row += [overall,
                 Cell(fmt.interval(100 * o["score_low"], 100 * o["score_high"], 1), sort=None if fmt.missing(
-                    o["score_low"]) else float(o["score_low"])),
+                    o["score_low"]) else float(o["score_low"]), numeric=True),
                 number(o["avg_rank"], fmt.num(o["avg_rank"], 2)),
                 Cell(o["coverage"], sort=o["tasks_ok"] / max(o["tasks_asked"], 1), numeric=True)]
         for task in lb.task_names:
@@ -110,6 +119,10 @@ def overall_table(lb: Leaderboard) -> Table:
 
 
 def family_tables(lb: Leaderboard) -> list[Table]:
+    return lb.memo("families", lambda: _family_tables(lb))
+
+
+def _family_tables(lb: Leaderboard) -> list[Table]:
     digits = _digits(lb)
     tables = []
     families = list(dict.fromkeys(lb.tasks["task_family"]))
@@ -119,7 +132,7 @@ def family_tables(lb: Leaderboard) -> list[Table]:
         rows = []
         for _, t in tasks.iterrows():
             d = digits[t["task"]]
-            for _, c in lb.cells[lb.cells["task"] == t["task"]].iterrows():
+            for c in lb.rows(t["task"]):
                 score = score_cell(c, d, with_interval_title=False)
                 if c["status"] != "ok":
                     interval, how, versus = Cell("–"), Cell("–"), Cell("–")
@@ -157,17 +170,23 @@ def family_tables(lb: Leaderboard) -> list[Table]:
 
 
 def cost_table(lb: Leaderboard) -> Table:
+    return lb.memo("cost", lambda: _cost_table(lb))
+
+
+def _cost_table(lb: Leaderboard) -> Table:
     kind = lb.memory_kind
     memory = {"GPU": "peak GPU memory", "RSS": "peak RSS (CPU)"}.get(kind, "peak memory")
     columns = ["#", "entry", "params", "train samples/s", "train tokens/s", "latency p50 (ms)", memory,
                "Pareto: speed", "Pareto: memory"]
     rows = []
-    for _, o in lb.overall.iterrows():
+    for o in lb.overall.to_dict("records"):
         mem = number(o["peak_memory_bytes"], fmt.human_bytes(o["peak_memory_bytes"]))
         if kind == "mixed" and o["memory_kind"]:
             mem.text += f" ({o['memory_kind']})"
-        rows.append([number(o["rank"], str(o["rank"])), text(o["entry"]),
-                     number(o["params"], fmt.human_count(o["params"])),
+        params = fmt.human_count(o["params"])
+        if not fmt.missing(o["params_min"]) and o["params"] > 1.05 * o["params_min"]:
+            params = f"{fmt.human_count(o['params_min'])}–{params}"       # heads differ by task (e.g. bert2bert)
+        rows.append([number(o["rank"], str(o["rank"])), text(o["entry"]), number(o["params"], params),
                      number(o["train_samples_per_s"], fmt.rate(o["train_samples_per_s"])),
                      number(o["train_tokens_per_s"], fmt.rate(o["train_tokens_per_s"], 0)),
                      number(o["latency_ms_p50"], fmt.rate(o["latency_ms_p50"], 2)), mem,
@@ -176,11 +195,13 @@ def cost_table(lb: Leaderboard) -> Table:
                      Cell("★" if o["pareto_memory"] else "", sort=1.0 if o["pareto_memory"] else 0.0,
                           pareto=bool(o["pareto_memory"]))])
     device = ", ".join(sorted({str(d) for d in lb.cells["device"].dropna()})) or "unknown"
-    intro = [f"Means over the tasks each entry completed (peak memory: the maximum). Throughput counts training "
+    which = {"GPU": "the GPU peak", "RSS": "the process peak RSS (no GPU was used)"}.get(
+        kind, "the GPU peak where a GPU was used, else the process peak RSS")
+    intro = [f"Means over the tasks each entry completed (peak memory: the maximum; parameters: the range over "
+             f"tasks when the task heads differ). Throughput counts training "
              f"examples (and real, non-pad tokens) per second in steady state; latency is one batch-1 request. "
-             f"Memory is {'the GPU peak' if kind == 'GPU' else 'the process peak RSS (no GPU was used)' if kind == 'RSS' else 'GPU where a GPU was used, else RSS'}. "
-             f"Device: {device}. ★ = Pareto-optimal: no other entry has both a higher overall score and a higher "
-             f"throughput (speed) or a lower peak memory (memory)."]
+             f"Memory is {which}. Device: {device}. ★ = Pareto-optimal: no other entry is at least as good on "
+             f"overall score and on throughput (speed) or peak memory (memory), and better on one."]
     return Table("cost", "Cost", columns, rows, intro)
 
 
@@ -196,7 +217,10 @@ def settings_lines(lb: Leaderboard) -> list[tuple[str, str]]:
     if isinstance(board, dict):
         out.append(("leaderboard", f"{board.get('name')} — {board.get('description') or ''}".strip(" —")))
     if info.get("command"):
-        out.append(("command", str(info["command"])))
+        command = str(info["command"]).split(" ", 1)
+        if command[0].endswith("/harness"):          # the venv's path says nothing about the run
+            command[0] = "harness"
+        out.append(("command", " ".join(command)))
     out.append(("run directory", str(lb.run.run_dir)))
     jobs = frame["status"].value_counts()
     out.append(("jobs", ", ".join(f"{n} {s}" for s, n in jobs.items())))
@@ -212,9 +236,11 @@ def settings_lines(lb: Leaderboard) -> list[tuple[str, str]]:
     for record in lb.run.records:
         if record.get("status") == "ok" and isinstance(record.get("hyperparameters"), dict):
             hp.setdefault(record["task"], record["hyperparameters"])
-    for task, values in hp.items():
-        shown = ", ".join(f"{k}={v}" for k, v in values.items() if v is not None)
-        out.append((f"hyperparameters {task}", shown))
+    shown = {task: ", ".join(f"{k}={v}" for k, v in values.items() if v is not None) for task, values in hp.items()}
+    if len(set(shown.values())) == 1 and len(shown) > 1:
+        out.append(("hyperparameters (every task)", next(iter(shown.values()))))
+    else:
+        out += [(f"hyperparameters {task}", text) for task, text in shown.items()]
     data = info.get("data") or {}
     for task, source in data.items():
         if isinstance(source, dict):
@@ -231,3 +257,24 @@ def version_lines(lb: Leaderboard) -> list[tuple[str, str]]:
         for name, version in (record.get("versions") or {}).items():
             seen.setdefault(str(name), set()).add(str(version))
     return [(name, ", ".join(sorted(v))) for name, v in seen.items()]
+
+
+def summary_parts(lb: Leaderboard) -> tuple[str, str | None, list[str]]:
+    """('3 entries × 2 tasks × ...', best entry or None, entries statistically tied with it)."""
+    frame = lb.run.frame
+    ok = int((frame["status"] == "ok").sum())
+    seeds = sorted({int(s) for s in frame["seed"].dropna()})
+    head = (f"{_plural(len(lb.entries), 'entry', 'entries')} × {_plural(len(lb.task_names), 'task')} × "
+            f"{_plural(len(seeds), 'seed')}: {_plural(len(frame), 'job')}, {ok} ok")
+    for status in ("failed", "unsupported"):
+        n = int((frame["status"] == status).sum())
+        if n:
+            head += f", {n} {status}"
+    if not len(lb.overall) or not lb.overall.iloc[0]["tasks_ok"]:
+        return head, None, []
+    ties = [e for e, t in zip(lb.overall["entry"], lb.overall["tied_with_best"]) if t is True]
+    return head, str(lb.overall.iloc[0]["entry"]), ties
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"

@@ -228,6 +228,7 @@ class MemoryModel:
     def __init__(self, records: list[dict] | None = None):
         self._exact: dict[tuple, int] = {}          # (model, task, batch, len, tlen, precision) -> measured bytes
         self._ratio: dict[str, float] = {}          # model -> largest measured / formula ratio
+        self.version = 0                            # grows with every measurement learnt
         for record in records or []:
             self.observe(record)
 
@@ -249,6 +250,7 @@ class MemoryModel:
         key = self._model_key(record.get("model_id"), record.get("model_revision"))
         exact = (key, record.get("task"), batch, seq, target, precision)
         self._exact[exact] = max(int(measured), self._exact.get(exact, 0))
+        self.version += 1
         spec = {"source": record.get("model_id"), "revision": record.get("model_revision"),
                 "local": Path(str(record.get("model_id"))).is_dir()}
         shape = model_shape(spec)

@@ -81,7 +81,8 @@ def parse_jobs_per_gpu(value) -> int | None:
     except ValueError:
         number = 0
     if number <= 0 or str(number) != str(value).strip():
-        raise UserError(f"--jobs-per-gpu {value!r}: expected 'auto' or a positive integer", hint="e.g. --jobs-per-gpu 4")
+        raise UserError(f"--jobs-per-gpu {value!r}: expected 'auto' or a positive integer",
+                        hint="e.g. --jobs-per-gpu 4")
     return number
 
 
@@ -120,6 +121,7 @@ class Scheduler:
             cpu = next((d for d in devices if d.kind == "cpu"), devices[0])
             self.states = [_DeviceState(cpu, max(1, cpu_workers), None)]
         self._needs: dict[str, Need] = {}
+        self._memory_version = getattr(self.memory, "version", 0)
         self._warned: set[str] = set()
 
     # ---------------------------------------------------------------------------------------------- decisions
@@ -129,6 +131,9 @@ class Scheduler:
         return sum(s.slots for s in self.states)
 
     def need(self, job: Job, exclusive: bool = False) -> Need:
+        if self._memory_version != getattr(self.memory, "version", 0):     # new measurements: estimate again
+            self._memory_version = getattr(self.memory, "version", 0)
+            self._needs.clear()
         key = job.id + (":x" if exclusive else "")
         if key not in self._needs:
             self._needs[key] = self._decide(job, exclusive)

@@ -42,11 +42,15 @@ class HostBatches:
         self.pin = getattr(device, "type", str(device)) == "cuda"
 
     def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
+        """Global micro-batches per epoch. With several processes every rank must run the same number of steps
+        (DDP waits for all), so the last few batches that do not divide evenly are left out of the epoch."""
+        batches = -(-len(self.lengths) // self.batch_size)
+        return batches - batches % self.world if batches >= self.world else batches
 
     def epoch(self, seed: int, limit: int | None = None) -> Iterator[Batch]:
-        order = length_grouped_batches(self.lengths, self.batch_size, seed=seed)
-        order = order[:limit][self.rank::self.world]
+        order = length_grouped_batches(self.lengths, self.batch_size, seed=seed)[:len(self)]
+        order = order[:limit]
+        order = order[: len(order) - len(order) % self.world][self.rank::self.world]
         for indices in order:
             rows = [{c: self.data[c][i] for c in self.columns} for i in indices]
             tensors = collate_features(rows, self.pad_id, separately_padded=self.separately_padded)

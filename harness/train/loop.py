@@ -92,11 +92,12 @@ def linear_schedule(optimizer, warmup: int, total: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def use_compile(mode: str, device: str, precision: str, world: int, total_steps: int) -> bool:
-    """CUDA graphs where they pay: one CUDA process, bf16/fp32 (fp16 needs a loss scaler), enough steps."""
+def use_compile(mode: str, device: str, precision: str, world: int, total_steps: int, grad_accum: int = 1) -> bool:
+    """CUDA graphs where they pay: one CUDA process, bf16/fp32 (fp16 needs a loss scaler), enough steps, and no
+    gradient accumulation (accumulating into a gradient that the next graph replay overwrites is not allowed)."""
     if mode not in COMPILE_MODES:
         raise ValueError(f"compile mode {mode!r} not in {COMPILE_MODES}")
-    if mode == "off" or device != "cuda" or world != 1 or precision == "fp16":
+    if mode == "off" or device != "cuda" or world != 1 or precision == "fp16" or grad_accum != 1:
         return False
     return mode == "on" or total_steps >= COMPILE_MIN_STEPS
 
@@ -140,23 +141,24 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     data = features.select_columns(list(columns)).to_dict()     # plain lists: row access on Arrow is slow
     lengths = [len(ids) for ids in data["input_ids"]]
     world = accelerator.num_processes
-    batches_per_epoch = math.ceil(len(lengths) / hp.batch_size)
+    estimated_steps = math.ceil(hp.epochs * math.ceil(len(lengths) / hp.batch_size) / hp.grad_accum)
+    compiled = (use_compile(compile, device, precision, world, estimated_steps, hp.grad_accum)
+                and static_fits(lengths, hp.batch_size))
+    static = compiled if static is None else static
+
+    if static:
+        source = StaticBatches(data, pad_id, hp.batch_size, accelerator.device, separately_padded)
+    else:
+        source = HostBatches(data, pad_id, hp.batch_size, accelerator.device, separately_padded,
+                             rank=accelerator.process_index, world=world)
+    batches_per_epoch = len(source)          # global micro-batches (static buckets split partial batches)
     total_micro = max(1, math.ceil(hp.epochs * batches_per_epoch))
     total_steps = math.ceil(total_micro / hp.grad_accum)
-    compiled = use_compile(compile, device, precision, world, total_steps) and static_fits(lengths, hp.batch_size)
-    static = compiled if static is None else static
 
     optimizer = make_optimizer(model, hp, device)
     scheduler = linear_schedule(optimizer, int(hp.warmup_ratio * total_steps), total_steps)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     unwrapped = accelerator.unwrap_model(model)
-    if static:
-        source = StaticBatches(data, pad_id, hp.batch_size, accelerator.device, separately_padded)
-        batches_per_epoch = len(source)
-        total_micro = max(1, math.ceil(hp.epochs * batches_per_epoch))
-    else:
-        source = HostBatches(data, pad_id, hp.batch_size, accelerator.device, separately_padded,
-                             rank=accelerator.process_index, world=world)
     step_model = torch.compile(model, mode="reduce-overhead", dynamic=False) if compiled else model
 
     outcome = TrainOutcome(steps=0, epochs=0.0, best_epoch=0, best_validation={}, micro_batch=hp.batch_size,
@@ -198,10 +200,12 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
                         accelerator.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
                     optimizer.step()
                     scheduler.step()
-                    optimizer.zero_grad(set_to_none=not compiled)
+                    # None, not zeros: a zeroed .grad would be the previous CUDA-graph replay's output,
+                    # which the next replay overwrites.
+                    optimizer.zero_grad(set_to_none=True)
                     outcome.steps += 1
             loss_sum += loss.detach()
-            micro_done += 1
+            micro_done += world          # every rank ran one micro-batch of the global step
             micro_in_epoch += 1
             if include:
                 measured["samples"] += batch.examples

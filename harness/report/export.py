@@ -1,0 +1,72 @@
+"""Machine-readable outputs: leaderboard.csv (one row per entry × task) and results.json (everything aggregated)."""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+
+import numpy as np
+
+from harness.report import tables as T
+from harness.report.aggregate import Leaderboard
+
+CSV_COLUMNS = ["model", "tuning", "entry", "architecture", "task", "task_family", "kind", "primary_metric",
+               "higher_is_better", "status", "n_ok", "n_failed", "n_unsupported", "seeds", "mean", "std", "ci_low",
+               "ci_high", "ci_method", "ci_note", "tied_with_best", "best", "rank", "norm", "sample", "params",
+               "train_samples_per_s", "train_tokens_per_s", "latency_ms_p50", "latency_ms_p95",
+               "peak_memory_bytes", "memory_kind", "error"]
+OVERALL_COLUMNS = ["rank", "entry", "model", "tuning", "architecture", "score", "score_low", "score_high",
+                   "best", "tied_with_best", "avg_rank", "tasks_ok", "tasks_asked", "tasks_failed",
+                   "tasks_unsupported", "params", "params_min", "trainable_params", "train_samples_per_s",
+                   "train_tokens_per_s", "latency_ms_p50", "latency_ms_p50_max", "peak_memory_bytes", "memory_kind",
+                   "pareto_speed", "pareto_memory", "sample"]
+
+
+def render_csv(lb: Leaderboard) -> str:
+    frame = lb.cells[CSV_COLUMNS].copy()
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
+def _records(frame, columns) -> list[dict]:
+    return [dict(zip(columns, row)) for row in frame[columns].itertuples(index=False, name=None)]
+
+
+def render_json(lb: Leaderboard) -> str:
+    data = {
+        "schema": 1,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "run": {"name": lb.run.name, "directory": str(lb.run.run_dir), "jobs": int(len(lb.run.frame))},
+        "method": {
+            "interval": "95 % t-interval over seeds; with one seed a 95 % percentile bootstrap over evaluation "
+                        "examples (1,000 resamples) recomputing the primary metric from stored predictions",
+            "significance": "a difference is marked not significant when the two 95 % intervals overlap",
+            "overall": "mean of normalized primary scores over the tasks an entry completed; interval half width "
+                       "sqrt(sum of per-task half widths squared) / number of tasks",
+            "rank": "average rank over completed tasks (1 = best; exact ties share the better rank)",
+        },
+        "tasks": _records(lb.tasks, list(lb.tasks.columns)),
+        "overall": _records(lb.overall, OVERALL_COLUMNS),
+        "cells": _records(lb.cells, CSV_COLUMNS + ["seeds", "jobs", "partial", "footnote", "eval_examples",
+                                                    "norm_low", "norm_high"]),
+        "footnotes": [{"number": n.number, "status": n.status, "text": n.text, "where": n.where}
+                      for n in lb.footnotes],
+        "settings": dict(T.settings_lines(lb)),
+        "versions": dict(T.version_lines(lb)),
+    }
+    return json.dumps(_clean(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,346 @@
+"""`harness select`: the best entries for some tasks under cost limits, with the reasoning spelled out.
+
+An entry qualifies when it finished every selected task and meets every limit on every one of them: the figures
+checked (and shown) are the worst case over the selected tasks — slowest training throughput, slowest latency,
+largest peak memory (GPU where a GPU was used, else process RSS), largest parameter count. Entries are ranked by
+their mean normalized score over the selected tasks (0-100 "points"); the Pareto-optimal ones (no other qualifying
+entry is at least as good on score, throughput, latency and memory and better on one) are marked.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from harness.errors import UserError, did_you_mean
+from harness.report import format as fmt
+from harness.report.aggregate import Leaderboard
+from harness.report.stats import overlap, pareto_front
+
+_NUMBER = r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+SIZE_UNITS = {"": None, "b": 1, "k": 2 ** 10, "kb": 1e3, "kib": 2 ** 10, "m": 2 ** 20, "mb": 1e6, "mib": 2 ** 20,
+              "g": 2 ** 30, "gb": 1e9, "gib": 2 ** 30, "t": 2 ** 40, "tb": 1e12, "tib": 2 ** 40}
+COUNT_UNITS = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
+TIME_UNITS = {"": 1.0, "ms": 1.0, "s": 1000.0, "us": 1e-3, "µs": 1e-3}
+
+
+def parse_size(text: str, option: str = "--max-memory") -> float:
+    """'8GB' (10^9), '8GiB' or '8G' (2^30), '512MB', '512MiB' -> bytes."""
+    match = re.fullmatch(_NUMBER + r"\s*([a-z]*)", str(text).strip().lower())
+    unit = match.group(2) if match else None
+    if not match or unit not in SIZE_UNITS or SIZE_UNITS[unit] is None:
+        raise UserError(f"{option} {text!r}: not a memory size", hint=f"give a number and a unit, e.g. {option} 8GB "
+                        "or 16GiB (KB/MB/GB = powers of 1000, KiB/MiB/GiB or K/M/G = powers of 1024)")
+    return float(match.group(1)) * SIZE_UNITS[unit]
+
+
+def parse_count(text: str, option: str = "--max-params") -> float:
+    """'200M', '1.3B', '350k', '125000000' -> a number."""
+    match = re.fullmatch(_NUMBER + r"\s*([a-z]?)", str(text).strip().lower())
+    if not match or match.group(2) not in COUNT_UNITS:
+        raise UserError(f"{option} {text!r}: not a count", hint=f"e.g. {option} 200M (k, M, B suffixes)")
+    return float(match.group(1)) * COUNT_UNITS[match.group(2)]
+
+
+def parse_ms(text: str, option: str = "--max-latency-ms") -> float:
+    match = re.fullmatch(_NUMBER + r"\s*(ms|s|us|µs)?", str(text).strip().lower())
+    if not match:
+        raise UserError(f"{option} {text!r}: not a duration", hint=f"milliseconds, e.g. {option} 20 (or 20ms, 0.02s)")
+    return float(match.group(1)) * TIME_UNITS[match.group(2) or ""]
+
+
+def parse_rate(text: str, option: str = "--min-throughput") -> float:
+    match = re.fullmatch(_NUMBER + r"\s*([km]?)\s*(?:(?:samples?)?\s*/\s*s)?", str(text).strip().lower())
+    if not match:
+        raise UserError(f"{option} {text!r}: not a rate", hint=f"training samples per second, e.g. {option} 500 "
+                        "(or 1.5k)")
+    return float(match.group(1)) * COUNT_UNITS[match.group(2)]
+
+
+@dataclass(frozen=True)
+class Limit:
+    option: str          # as typed on the command line, for messages
+    text: str            # the user's value
+    column: str          # candidate column checked
+    value: float
+    upper: bool          # True: value must be <= limit
+
+    def fails(self, measured) -> bool:
+        if fmt.missing(measured):
+            return True
+        return measured > self.value if self.upper else measured < self.value
+
+    def describe(self) -> str:
+        return {"max_memory": f"≤ {self.text} memory", "max_latency": f"≤ {self.text} ms latency",
+                "min_throughput": f"≥ {self.text} samples/s",
+                "max_params": f"≤ {self.text} parameters"}[self.column]
+
+    def short(self) -> str:
+        return {"max_memory": self.text, "max_latency": f"{self.text} ms",
+                "min_throughput": f"{self.text} samples/s", "max_params": f"{self.text} parameters"}[self.column]
+
+
+def parse_limits(max_memory=None, max_latency_ms=None, min_throughput=None, max_params=None) -> list[Limit]:
+    limits = []
+    if max_memory is not None:
+        limits.append(Limit("--max-memory", str(max_memory), "max_memory", parse_size(max_memory), True))
+    if max_latency_ms is not None:
+        limits.append(Limit("--max-latency-ms", str(max_latency_ms), "max_latency", parse_ms(max_latency_ms), True))
+    if min_throughput is not None:
+        limits.append(Limit("--min-throughput", str(min_throughput), "min_throughput",
+                            parse_rate(min_throughput), False))
+    if max_params is not None:
+        limits.append(Limit("--max-params", str(max_params), "max_params", parse_count(max_params), True))
+    for limit in limits:
+        if limit.value <= 0:
+            raise UserError(f"{limit.option} {limit.text!r}: must be greater than 0",
+                            hint=f"leave {limit.option} out for no limit")
+    return limits
+
+
+@dataclass
+class Selection:
+    tasks: list[str]
+    limits: list[Limit]
+    chosen: pd.DataFrame                      # qualifying entries, best first, with "pareto" and "reason"
+    excluded: list[tuple[str, str]]           # (entry, why)
+    memory_kind: str
+    none_fits: str | None = None              # the explanation when nothing qualifies
+    notes: list[str] = field(default_factory=list)
+
+
+def pick_tasks(lb: Leaderboard, spec) -> list[str]:
+    if not spec:
+        return lb.task_names
+    names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    families = dict(zip(lb.tasks["task"], lb.tasks["task_family"]))
+    out = []
+    for name in names:
+        if name == "all":
+            out += lb.task_names
+        elif name in families:
+            out.append(name)
+        elif name in families.values():
+            out += [t for t in lb.task_names if families[t] == name]
+        else:
+            raise UserError(f"--tasks: {name!r} is not a task of this run",
+                            hint=did_you_mean(name, [*families, *families.values()]) or
+                            "tasks here: " + ", ".join(lb.task_names))
+    return list(dict.fromkeys(out))
+
+
+def candidates(lb: Leaderboard, tasks: list[str]) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Per entry: score over the tasks and worst-case costs; plus entries that did not finish every task."""
+    rows, incomplete = [], []
+    cells = lb.cells[lb.cells["task"].isin(tasks)]
+    for entry in lb.entries:
+        mine = cells[cells["entry"] == entry].set_index("task")
+        missing = [(t, mine["status"].get(t, "not run")) for t in tasks
+                   if t not in mine.index or mine.loc[t, "status"] != "ok"]
+        if missing:
+            incomplete.append((entry, "did not finish " + ", ".join(f"{t} ({s})" for t, s in missing)))
+            continue
+        k = len(tasks)
+        half = (mine["norm_high"] - mine["norm_low"]) / 2
+        score = float(mine["norm"].mean())
+        width = float(np.sqrt((half ** 2).sum()) / k) if half.notna().all() else math.nan
+        rows.append({"entry": entry, "architecture": mine["architecture"].iloc[0], "score": score,
+                     "score_low": score - width, "score_high": score + width,
+                     "min_throughput": _agg(mine["train_samples_per_s"], min),
+                     "max_latency": _agg(mine["latency_ms_p50"], max),
+                     "max_memory": _agg(mine["peak_memory_bytes"], max),
+                     "max_params": _agg(mine["params"], max)})
+    return pd.DataFrame(rows, columns=["entry", "architecture", "score", "score_low", "score_high",
+                                       "min_throughput", "max_latency", "max_memory", "max_params"]), incomplete
+
+
+def _agg(series, how):
+    values = [float(v) for v in series if not fmt.missing(v)]
+    return how(values) if values else math.nan
+
+
+def select(lb: Leaderboard, tasks=None, limits: list[Limit] = ()) -> Selection:
+    chosen_tasks = pick_tasks(lb, tasks)
+    table, excluded = candidates(lb, chosen_tasks)
+    failing = {limit.option: [] for limit in limits}
+    keep = []
+    for _, row in table.iterrows():
+        broken = [limit for limit in limits if limit.fails(row[limit.column])]
+        for limit in broken:
+            failing[limit.option].append(row)
+        if broken:
+            excluded.append((row["entry"], "; ".join(_why(limit, row[limit.column]) for limit in broken)))
+        else:
+            keep.append(row)
+    chosen = pd.DataFrame(keep, columns=table.columns).sort_values(
+        ["score", "min_throughput"], ascending=[False, False], na_position="last").reset_index(drop=True)
+    selection = Selection(chosen_tasks, list(limits), chosen, excluded, lb.memory_kind)
+    if chosen.empty:
+        selection.none_fits = _none_fits(table, failing, limits, excluded)
+        return selection
+    dims = [("score", True), ("min_throughput", True), ("max_latency", False), ("max_memory", False)]
+    dims = [(c, up) for c, up in dims if chosen[c].notna().all()]
+    chosen["pareto"] = pareto_front(chosen[[c for c, _ in dims]].to_numpy(float), [up for _, up in dims])
+    chosen["reason"] = [_reason(chosen, i, limits, dims) for i in range(len(chosen))]
+    selection.chosen = chosen
+    return selection
+
+
+def _shown(column: str, value) -> str:
+    if column == "max_memory":
+        return fmt.human_bytes(value)
+    if column == "max_latency":
+        return f"{fmt.rate(value, 1)} ms"
+    if column == "min_throughput":
+        return f"{fmt.rate(value, 1)} samples/s"
+    return fmt.human_count(value)
+
+
+def _why(limit: Limit, measured) -> str:
+    if fmt.missing(measured):
+        return f"{limit.option}: not measured"
+    return f"{limit.option} {limit.text}: {'needs' if limit.upper else 'reaches only'} {_shown(limit.column, measured)}"
+
+
+def _none_fits(table, failing, limits, excluded) -> str:
+    if table.empty:
+        return ("No entry finished every selected task, so none can be recommended"
+                + (f" ({'; '.join(f'{e}: {w}' for e, w in excluded[:4])})" if excluded else "") + ".")
+    worst = max(limits, key=lambda l: len(failing[l.option]))
+    n = len(failing[worst.option])
+    closest = None
+    measured = [r for r in failing[worst.option] if not fmt.missing(r[worst.column])]
+    if measured:
+        best = min(measured, key=lambda r: r[worst.column]) if worst.upper else \
+            max(measured, key=lambda r: r[worst.column])
+        closest = f"closest: {best['entry']} at {_shown(worst.column, best[worst.column])}"
+    text = (f"No entry satisfies every limit. {worst.option} {worst.text} excludes the most: {n} of {len(table)} "
+            f"entries{f' ({closest})' if closest else ''}.")
+    others = [f"{l.option} {l.text} excludes {len(failing[l.option])}" for l in limits if l is not worst]
+    if others:
+        text += " Also: " + ", ".join(others) + "."
+    return text
+
+
+def _within(limits: list[Limit]) -> str:
+    if not limits:
+        return ""
+    return " within " + " and ".join(l.short() for l in limits)
+
+
+def _speed(a, b) -> str | None:
+    if fmt.missing(a) or fmt.missing(b) or b == 0:
+        return None
+    r = a / b
+    if 0.95 <= r <= 1.05:
+        return "about as fast to train"
+    return f"{fmt.ratio(a, b)} faster to train" if r > 1 else f"{fmt.ratio(b, a)} slower to train"
+
+
+def _significance(a, b) -> str:
+    tied = overlap(_pair(a), _pair(b))
+    return {True: "difference not significant", False: "difference significant", None: "significance unknown"}[tied]
+
+
+def _pair(row):
+    low, high = row["score_low"], row["score_high"]
+    return None if fmt.missing(low) or fmt.missing(high) else (float(low), float(high))
+
+
+def _reason(chosen: pd.DataFrame, i: int, limits: list[Limit], dims) -> str:
+    row = chosen.iloc[i]
+    top = chosen.iloc[0]
+    if len(chosen) == 1:
+        return f"the only entry{_within(limits)} that finished every selected task."
+    if i == 0:
+        second = chosen.iloc[1]
+        gap = 100 * (row["score"] - second["score"])
+        speed = _speed(row["min_throughput"], second["min_throughput"])
+        if speed is None:
+            return (f"best score{_within(limits)}; {gap:.1f} points above the runner-up {second['entry']}, "
+                    f"{_significance(row, second)}.")
+        joint = "as" if speed.startswith("about") else "than"
+        return (f"best score{_within(limits)}; {speed} {joint} the runner-up {second['entry']}, {gap:.1f} points "
+                f"higher, {_significance(row, second)}.")
+    gap = 100 * (top["score"] - row["score"])
+    parts = [f"{gap:.1f} points below {top['entry']} ({_significance(row, top)})"]
+    speed = _speed(row["min_throughput"], top["min_throughput"])
+    if speed:
+        parts.append(speed)
+    if not fmt.missing(row["max_memory"]) and not fmt.missing(top["max_memory"]) and top["max_memory"] > 0:
+        change = row["max_memory"] / top["max_memory"] - 1
+        if abs(change) >= 0.1:
+            parts.append(f"{abs(change) * 100:.0f} % {'less' if change < 0 else 'more'} memory")
+    if not fmt.missing(row["max_latency"]) and not fmt.missing(top["max_latency"]) and top["max_latency"] > 0:
+        r = row["max_latency"] / top["max_latency"]
+        if r <= 0.9 or r >= 1.1:
+            parts.append(f"{'lower' if r < 1 else 'higher'} latency ({fmt.rate(row['max_latency'], 1)} vs "
+                         f"{fmt.rate(top['max_latency'], 1)} ms)")
+    if row["pareto"]:
+        parts.append("Pareto-optimal")
+    else:
+        dominator = _dominator(chosen, i, dims)
+        if dominator:
+            parts.append(f"dominated by {dominator}")
+    return "; ".join(parts) + "."
+
+
+def _dominator(chosen: pd.DataFrame, i: int, dims) -> str | None:
+    me = chosen.iloc[i]
+    for j in range(len(chosen)):
+        if j == i:
+            continue
+        other = chosen.iloc[j]
+        better_or_equal = all((other[c] >= me[c]) if up else (other[c] <= me[c]) for c, up in dims)
+        strictly = any((other[c] > me[c]) if up else (other[c] < me[c]) for c, up in dims)
+        if better_or_equal and strictly:
+            return str(other["entry"])
+    return None
+
+
+def render_selection(selection: Selection) -> str:
+    from harness.report.markdown import text_table
+
+    scope = ", ".join(selection.tasks)
+    limits = "; ".join(l.describe() for l in selection.limits) or "no limits"
+    memory = {"GPU": "GPU", "RSS": "RSS"}.get(selection.memory_kind, "GPU or RSS")
+    lines = [f"Tasks: {scope}. Limits: {limits} (memory = peak {memory}; costs are the worst case over the "
+             "selected tasks; score = mean normalized primary score, 0–100)."]
+    if selection.none_fits:
+        lines += ["", selection.none_fits]
+    else:
+        rows = []
+        for i, r in selection.chosen.iterrows():
+            interval = "–" if fmt.missing(r["score_low"]) else fmt.interval(100 * r["score_low"],
+                                                                          100 * r["score_high"], 1)
+            rows.append([str(i + 1), str(r["entry"]), fmt.points(r["score"]), interval,
+                         fmt.rate(r["min_throughput"]), fmt.rate(r["max_latency"], 2),
+                         fmt.human_bytes(r["max_memory"]), fmt.human_count(r["max_params"]),
+                         "★" if r["pareto"] else ""])
+        lines += ["", text_table(["#", "entry", "score", "95 % CI", "train samples/s", "latency p50 ms",
+                                  f"peak memory ({memory})", "params", "Pareto"], rows,
+                                 [True, False, True, False, True, True, True, True, False])]
+        lines += [""] + [f"{i + 1}. {r['entry']}{' ★' if r['pareto'] else ''} — {r['reason']}"
+                         for i, r in selection.chosen.iterrows()]
+        lines += ["", "★ Pareto-optimal: no other qualifying entry is at least as good on score, throughput, "
+                      "latency and memory and better on one."]
+    if selection.excluded:
+        lines += ["", "Excluded:"] + [f"- {entry}: {why}" for entry, why in selection.excluded]
+    return "\n".join(lines)
+
+
+def selection_json(selection: Selection) -> dict:
+    from harness.report.export import _clean
+
+    return _clean({
+        "tasks": selection.tasks,
+        "limits": [{"option": l.option, "value": l.text, "checked": l.column, "limit": l.value}
+                   for l in selection.limits],
+        "memory_kind": selection.memory_kind,
+        "chosen": [] if selection.chosen.empty else selection.chosen.to_dict(orient="records"),
+        "excluded": [{"entry": e, "why": w} for e, w in selection.excluded],
+        "none_fits": selection.none_fits,
+    })

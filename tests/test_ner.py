@@ -1,0 +1,139 @@
+"""NER (token_classification): label alignment per tokenizer family, decoding back to words, the three heads."""
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+import harness
+from harness.kinds.base import EvalContext, Unsupported
+from harness.settings import Hyperparameters
+from harness.tasks.registry import Registry, load_kind
+
+FAST = dict(data="sample", epochs=1, batch_size=8, lr=3e-3, max_train_samples=48, max_eval_samples=24,
+            latency_requests=2, executor="inline", write_report=False, progress=lambda _: None)
+SENTENCES = [(["EU", "rejects", "German", "call", "to", "boycott", "British", "lamb", "."],
+              ["B-ORG", "O", "B-MISC", "O", "O", "O", "B-MISC", "O", "O"]),
+             (["Peter", "Blackburn", "2,650"], ["B-PER", "I-PER", "O"])]
+
+
+@pytest.fixture(scope="module")
+def tiny_pegasus(tmp_path_factory):
+    from issue3_models import tiny_pegasus as build
+
+    return build(tmp_path_factory.mktemp("models") / "tiny-pegasus")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models gain nothing from intra-op threads, and lose a lot when other processes share the cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    from harness.models.loading import load_tokenizer
+    from harness.models.resolve import resolve_model
+
+    card = Registry().card("conll2003")
+    kind = load_kind("token_classification")
+    out = {}
+    for name in ("tiny-bert", "tiny-gpt2", "tiny-t5"):
+        spec = resolve_model(name)
+        tokenizer = kind.prepare_tokenizer(load_tokenizer(spec, **kind.tokenizer_options(spec)), spec)
+        out[name] = (spec, tokenizer)
+    return card, kind, out
+
+
+def encode(card, kind, spec, tokenizer, max_length=128):
+    batch = {"tokens": [s[0] for s in SENTENCES],
+             "ner_tags": [[card.labels.index(t) for t in s[1]] for s in SENTENCES]}
+    return kind.encoder(card, spec, tokenizer, Hyperparameters(max_length=max_length), "train")(batch)
+
+
+@pytest.mark.parametrize("model", ["tiny-bert", "tiny-gpt2", "tiny-t5"])
+def test_first_sub_token_of_each_word_carries_its_label(setup, model):
+    card, kind, models = setup
+    spec, tokenizer = models[model]
+    features = encode(card, kind, spec, tokenizer)
+    for i, (words, tags) in enumerate(SENTENCES):
+        word_ids = tokenizer(words, is_split_into_words=True, truncation=True, max_length=128).word_ids()
+        labels, index = features["labels"][i], features["word_index"][i]
+        assert len(labels) == len(features["input_ids"][i]) == len(index)
+        firsts = [p for p, w in enumerate(word_ids) if w is not None and (p == 0 or word_ids[p - 1] != w)]
+        assert [labels[p] for p in firsts] == [card.labels.index(t) for t in tags]
+        assert [index[p] for p in firsts] == list(range(len(words)))
+        assert all(labels[p] == -100 and index[p] == -1 for p in range(len(labels)) if p not in firsts)
+
+
+def test_gpt2_words_keep_their_leading_space_marker(setup):
+    card, kind, models = setup
+    spec, tokenizer = models["tiny-gpt2"]
+    assert kind.tokenizer_options(spec) == {"add_prefix_space": True}
+    words = SENTENCES[0][0]
+    split = tokenizer(words, is_split_into_words=True)["input_ids"]
+    joined = tokenizer(" " + " ".join(words))["input_ids"]
+    assert split == joined          # every word starts with 'Ġ', as in running text
+    assert kind.tokenizer_options(models["tiny-bert"][0]) == {}
+
+
+def test_truncated_words_are_tagged_o_and_the_rest_map_back(setup):
+    """A stand-in model that predicts the gold tag at each labelled position: evaluation must give back the gold
+    words' tags, except for the words cut off by max_length, which become O."""
+    import torch
+    from datasets import Dataset
+
+    card, kind, models = setup
+    spec, tokenizer = models["tiny-bert"]
+    max_length = 8
+    features = encode(card, kind, spec, tokenizer, max_length=max_length)
+    n_labels = len(card.labels)
+
+    class Oracle(torch.nn.Module):
+        def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+            logits = torch.zeros(*input_ids.shape, n_labels)
+            for row in range(input_ids.shape[0]):
+                key = tuple(input_ids[row][attention_mask[row] == 1].tolist())
+                labels = by_ids[key]
+                for p, label in enumerate(labels):
+                    logits[row, p, label if label >= 0 else 0] = 1.0
+            return type("Out", (), {"logits": logits})()
+
+    by_ids = {tuple(ids): labels for ids, labels in zip(features["input_ids"], features["labels"])}
+    rows = Dataset.from_dict({"tokens": [s[0] for s in SENTENCES],
+                              "ner_tags": [[card.labels.index(t) for t in s[1]] for s in SENTENCES]})
+    ctx = EvalContext(model=Oracle(), tokenizer=tokenizer, spec=spec, card=card, features=Dataset.from_dict(features),
+                      rows=rows, device=torch.device("cpu"), batch_size=4, autocast=contextlib.nullcontext)
+    evaluation = kind.evaluate(ctx)
+    assert evaluation.references == [s[1] for s in SENTENCES]
+    first = evaluation.predictions[0]
+    kept = sum(1 for w in features["word_index"][0] if w >= 0)
+    assert 0 < kept < len(SENTENCES[0][0])          # max_length cut the first sentence
+    assert first[:kept] == SENTENCES[0][1][:kept] and set(first[kept:]) == {"O"}
+    assert evaluation.predictions[1] == SENTENCES[1][1]
+    assert 0 < evaluation.metrics["f1"] < 1 and evaluation.metrics["recall"] < evaluation.metrics["precision"] == 1
+
+
+def test_three_families_fine_tune_on_the_sample(tmp_path):
+    records = harness.run(models="tiny-bert,tiny-gpt2,tiny-t5", tasks="conll2003", output=tmp_path, **FAST)
+    assert {r["model"]: r["status"] for r in records} == {"tiny-bert": "ok", "tiny-gpt2": "ok", "tiny-t5": "ok"}
+    for record in records:
+        assert {"f1", "precision", "recall", "accuracy", "f1_PER", "f1_ORG", "f1_LOC", "f1_MISC"} <= set(
+            record["metrics"])
+        assert record["primary_metric"] == "f1" and record["task_family"] == "ner"
+        assert 0 <= record["score"] <= 1 and record["eval"]["latency_ms_p50"] > 0
+
+
+def test_a_family_without_a_token_classification_head_is_unsupported(tiny_pegasus):
+    kind = load_kind("token_classification")
+    from harness.models.loading import load_tokenizer
+    from harness.models.resolve import resolve_model
+
+    spec = resolve_model(str(tiny_pegasus))
+    with pytest.raises(Unsupported, match="AutoModelForTokenClassification has no head for model type 'pegasus'"):
+        kind.build_model(Registry().card("conll2003"), spec, load_tokenizer(spec))
