@@ -34,8 +34,11 @@ def _check_positive(name: str, value, kind=float) -> None:
 def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Sequence[int] | str = (0,), *,
              data=None, data_dir=None, tasks_dir: Iterable[str] = (), overrides: dict | None = None,
              precision: str = "auto", device: str = "auto", options: dict | None = None,
-             trust_remote_code: bool = False, warn: Callable[[str], None] = lambda _: None) -> RunPlan:
-    """Expand models x tasks x seeds into jobs; validate everything a user can get wrong before any training."""
+             trust_remote_code: bool = False, warn: Callable[[str], None] = lambda _: None,
+             tunings: Sequence[str] | str = ("full",), grid: dict[str, list] | None = None,
+             lora: dict | None = None) -> RunPlan:
+    """Expand models x tasks x tunings x grid points x seeds into jobs; validate everything a user can get wrong
+    before any training. `grid` maps hyperparameter names (lr, batch_size, epochs) to the values to try."""
     from harness.data.prepare import prepare
     from harness.data.sources import DataRequest, resolve_source
     from harness.tasks.registry import Registry, load_kind
@@ -57,6 +60,22 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
         raise UserError(f"--precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if device == "cpu":
         resolve_precision(precision, "cpu")     # fp16 on CPU is refused here, before anything runs
+
+    from harness.tuning import STRATEGIES, LoraSettings
+    tuning_list = list(dict.fromkeys(parse_list(tunings))) or ["full"]
+    for strategy in tuning_list:
+        if strategy not in STRATEGIES:
+            from harness.errors import did_you_mean
+            raise UserError(f"--tuning {strategy!r} is not a tuning strategy",
+                            hint=did_you_mean(strategy, STRATEGIES) or "strategies: " + ", ".join(STRATEGIES))
+    lora_settings = LoraSettings(**(lora or {})).to_dict() if "lora" in tuning_list else None
+    grid = {k: list(v) for k, v in (grid or {}).items() if v}
+    for name in grid:
+        if overrides.get(name) is not None:
+            raise UserError(f"--{name.replace('_', '-')} and --{name.replace('_', '-')}-grid both given",
+                            hint="give the single value or the grid, not both")
+    import itertools
+    points = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] or [{}]
 
     registry = Registry(tasks_dir)
     cards, explicit = registry.select(tasks)
@@ -89,16 +108,18 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
         for card in cards:
             if card.name not in prepared:
                 continue
-            hp = Hyperparameters().with_overrides(card.hyperparameters).with_overrides(overrides)
             data_info = prepared[card.name]
-            for seed in seed_list:
+            for strategy, point, seed in itertools.product(tuning_list, points, seed_list):
+                hp = Hyperparameters().with_overrides(card.hyperparameters).with_overrides(overrides)
+                hp = hp.with_overrides(point)
                 plan.jobs.append(Job(
                     model=spec.name, model_spec=spec.to_dict(), task=card.name, task_family=card.family,
                     kind=card.kind, card_path=str(card.path), card_hash=card.hash, seed=seed,
                     hyperparameters=hp.to_dict(), precision=precision, device=device,
                     data={"path": str(data_info.path), "fingerprint": data_info.fingerprint,
                           "sizes": data_info.sizes, "source": data_info.source},
-                    options=_job_options(options, load_kind(card.kind)),
+                    options=_job_options(options, load_kind(card.kind)), tuning=strategy,
+                    lora=lora_settings if strategy == "lora" else None, grid=point,
                 ))
     return plan
 
@@ -110,6 +131,31 @@ GENERATION_OPTIONS = ("max_new_tokens", "num_beams")
 def _job_options(options: dict | None, kind) -> dict:
     return {k: v for k, v in (options or {}).items()
             if v is not None and (k not in GENERATION_OPTIONS or kind.uses_generation)}
+
+
+def _grid(lr_grid, batch_size_grid, epochs_grid) -> dict[str, list]:
+    from harness.settings import parse_float_list
+
+    grid: dict[str, list] = {}
+    if lr_grid is not None:
+        grid["lr"] = parse_float_list(lr_grid, "--lr-grid")
+    if batch_size_grid is not None:
+        grid["batch_size"] = parse_int_list(batch_size_grid, "--batch-size-grid")
+        for value in grid["batch_size"]:
+            _check_positive("batch_size_grid", value, int)
+    if epochs_grid is not None:
+        grid["epochs"] = parse_float_list(epochs_grid, "--epochs-grid")
+    return grid
+
+
+def _lora_settings(r, alpha, dropout, targets) -> dict:
+    _check_positive("lora_r", r, int)
+    _check_positive("lora_alpha", alpha, int)
+    if dropout is not None and not 0 <= dropout < 1:
+        raise UserError(f"--lora-dropout {dropout!r}: expected a number in [0, 1)")
+    settings = {"r": r, "alpha": alpha, "dropout": dropout,
+                "target_modules": tuple(parse_list(targets)) if targets else None}
+    return {k: v for k, v in settings.items() if v is not None}
 
 
 def default_output() -> Path:
@@ -126,7 +172,10 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         progress: Callable[[str], None] | None = None, jobs_per_gpu: int | str | None = "auto",
         parallel: str = "auto", num_processes: int | None = None, accelerate_config: str | Path | None = None,
         ray_address: str | None = None, quiet: bool = False, max_new_tokens: int | None = None,
-        num_beams: int | None = None, compile: str = "auto", leaderboard: dict | None = None) -> list[dict]:
+        num_beams: int | None = None, compile: str = "auto", tuning: Sequence[str] | str = "full",
+        lr_grid=None, batch_size_grid=None, epochs_grid=None, budget_steps: int | None = None,
+        budget_seconds: float | None = None, lora_r: int | None = None, lora_alpha: int | None = None,
+        lora_dropout: float | None = None, lora_targets: Sequence[str] | str | None = None, leaderboard: dict | None = None) -> list[dict]:
     """Fine-tune every model on every task for every seed; return this run's result records.
 
     models: aliases (`harness list models`), hub ids, local directories or tiny-bert / tiny-gpt2 / tiny-t5.
@@ -138,6 +187,9 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
     an existing cluster), quiet: one line per finished job.
     max_new_tokens / num_beams override the cards' generation settings (translation, summarization).
     compile: "auto" (CUDA graphs on a single GPU when the job is long enough), "on" or "off".
+    Fair comparison (docs/architecture.md, "Comparison protocol"): tuning "full", "head", "lora" or several (each a variant); lr_grid,
+    batch_size_grid, epochs_grid: values tried per model and task, the best chosen on validation by the report;
+    budget_steps / budget_seconds: the same optimizer steps or wall-clock for every model; lora_*: adapter settings.
     """
     say = progress or (lambda message: print(message, file=sys.stderr))
     inform = (lambda _: None) if quiet else say
@@ -154,8 +206,13 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         raise UserError(f"--compile {compile!r} is not one of auto, on, off")
     sweep = _sweep_options(executor, device, workers, job_timeout, jobs_per_gpu, parallel, num_processes,
                            accelerate_config, ray_address)
+    _check_positive("budget_steps", budget_steps, int)
+    _check_positive("budget_seconds", budget_seconds)
     overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_length": max_length,
-                 "max_train_samples": max_train_samples, "max_eval_samples": max_eval_samples}
+                 "max_train_samples": max_train_samples, "max_eval_samples": max_eval_samples,
+                 "budget_steps": budget_steps, "budget_seconds": budget_seconds}
+    grid = _grid(lr_grid, batch_size_grid, epochs_grid)
+    lora = _lora_settings(lora_r, lora_alpha, lora_dropout, lora_targets)
     output = Path(output) if output is not None else default_output()
     store = ResultStore(output)
     created = [p for p in (output, *output.parents) if not p.exists()]     # removed again if planning fails
@@ -165,7 +222,7 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
                         overrides=overrides, precision=precision, device=device,
                         options={"latency_requests": latency_requests, "max_new_tokens": max_new_tokens,
                                  "num_beams": num_beams, "compile": compile},
-                        trust_remote_code=trust_remote_code,
+                        trust_remote_code=trust_remote_code, tunings=tuning, grid=grid, lora=lora,
                         warn=lambda m: say(f"warning: {m}"))
     except BaseException:
         for folder in created:      # a run that never started leaves nothing behind
@@ -183,7 +240,8 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
         "output": str(output), "started_at": datetime.now().isoformat(timespec="seconds"),
         "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("harness") else None,
         "models": plan.models, "tasks": plan.tasks, "skipped_tasks": plan.skipped_tasks,
-        "seeds": sorted({j.seed for j in plan.jobs}), "precision": precision, "device": device,
+        "seeds": sorted({j.seed for j in plan.jobs}), "tunings": list(dict.fromkeys(j.tuning for j in plan.jobs)),
+        "grid": grid, "precision": precision, "device": device,
         "overrides": {k: v for k, v in overrides.items() if v is not None}, "jobs": len(plan.jobs),
         "data": {j.task: j.data["source"] for j in plan.jobs},
         **({"leaderboard": leaderboard} if leaderboard else {}),     # harness.leaderboards.Leaderboard.info()

@@ -57,6 +57,12 @@ class HarnessGroup(click.Group):
             click.echo(f"interrupted: {exc}" if str(exc) else
                        "interrupted: finished results are kept; run the same command again to resume", err=True)
             sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - a bug in the tool: say so briefly, keep the traceback on request
+            if os.environ.get("HARNESS_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc} (hint: set HARNESS_DEBUG=1 for the traceback "
+                       "and please report it)", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -99,6 +105,21 @@ def _comma(ctx, param, value):
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto", show_default=True,
               help="auto: bf16 on GPUs that support it, fp32 on CPU.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--tuning", default="full", show_default=True, metavar="full,head,lora",
+              help="Tuning strategies, each its own leaderboard entry: full (all parameters), head (frozen body, "
+              "train the new head), lora (peft adapters + head).")
+@click.option("--lr-grid", metavar="LR,LR,...", help="Learning rates to try; the report keeps, per model and task, "
+              "the one with the best mean validation score (test never decides).")
+@click.option("--batch-size-grid", metavar="N,N,...", help="Batch sizes to try (selected like --lr-grid).")
+@click.option("--epochs-grid", metavar="E,E,...", help="Epoch counts to try (selected like --lr-grid).")
+@click.option("--budget-steps", type=int, help="Every job trains exactly this many optimizer steps (equal-cost "
+              "comparison).")
+@click.option("--budget-seconds", type=float, help="Every job trains for at most this many seconds of wall-clock.")
+@click.option("--lora-r", type=int, help="LoRA rank.  [default: 8]")
+@click.option("--lora-alpha", type=int, help="LoRA alpha (scaling = alpha / r).  [default: 16]")
+@click.option("--lora-dropout", type=float, help="LoRA dropout.  [default: 0.05]")
+@click.option("--lora-targets", help="Comma list of module names to adapt.  [default: peft's choice for the "
+              "architecture, e.g. query,value for BERT]")
 @click.option("--compile", "compile_mode", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="CUDA graphs via torch.compile over a few sequence-length buckets. auto: on a single GPU for jobs "
               "long enough to pay back compilation; never on CPU.")
@@ -132,7 +153,8 @@ def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_s
         max_train_samples, max_eval_samples, precision, device, resume, workers, executor, job_timeout,
         latency_requests, trust_remote_code, no_report, jobs_per_gpu="auto", parallel="auto", num_processes=None,
         accelerate_config=None, ray_address=None, quiet=False, max_new_tokens=None, num_beams=None,
-        compile_mode="auto", leaderboard=None):
+        compile_mode="auto", leaderboard=None, tuning="full", lr_grid=None, batch_size_grid=None, epochs_grid=None,
+        budget_steps=None, budget_seconds=None, lora_r=None, lora_alpha=None, lora_dropout=None, lora_targets=None):
     """Fine-tune every model on every task for every seed and store the results.
 
     With no --models and --tasks, runs the smoke preset: the tiny built-in models on every task's bundled sample
@@ -173,6 +195,9 @@ def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_s
                       write_report=not no_report, jobs_per_gpu=jobs_per_gpu, parallel=parallel,
                       num_processes=num_processes, accelerate_config=accelerate_config, ray_address=ray_address,
                       quiet=quiet, max_new_tokens=max_new_tokens, num_beams=num_beams, compile=compile_mode,
+                      tuning=tuning, lr_grid=lr_grid, batch_size_grid=batch_size_grid, epochs_grid=epochs_grid,
+                      budget_steps=budget_steps, budget_seconds=budget_seconds, lora_r=lora_r, lora_alpha=lora_alpha,
+                      lora_dropout=lora_dropout, lora_targets=lora_targets,
                       leaderboard=board)
     if results and not no_report:
         _print_leaderboard(results[0]["run"], output)

@@ -29,7 +29,8 @@ def base_record(job: Job, run: str) -> dict[str, Any]:
         "model_revision": spec.get("revision"), "family": spec["family"], "task": job.task,
         "task_family": job.task_family, "kind": job.kind, "seed": job.seed, "status": "failed", "error": None,
         "metrics": {}, "primary_metric": None, "higher_is_better": True, "score": None,
-        "validation": None, "params": None, "trainable_params": None, "tuning": "full",
+        "validation": None, "params": None, "trainable_params": None, "optimizer_state_bytes": None,
+        "tuning": job.tuning, "lora": job.lora, "grid": job.grid,
         "train": {}, "eval": {}, "memory": {},
         "device": None, "precision": None, "hyperparameters": job.hyperparameters,
         "data": {"origin": job.data["source"]["origin"], "sample": job.data["source"]["origin"] == "sample",
@@ -52,7 +53,7 @@ def versions() -> dict[str, str]:
 def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None) -> tuple[dict, dict | None]:
     """Run a job; returns (result record, per-example predictions or None). Never raises."""
     from harness.kinds.base import Unsupported
-    from harness.measure import PeakGPU, PeakRSS
+    from harness.measure import PeakGPU, PeakRSS, release_freed_memory
 
     record = base_record(job, run)
     predictions = None
@@ -62,6 +63,7 @@ def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None
         device = resolve_device(job.device)
         record["device"] = _device_name(device)
         record["precision"] = resolve_precision(job.precision, device)
+        release_freed_memory()      # workers run many jobs: start this job's RSS peak from what is really live
         with PeakRSS() as rss, PeakGPU(device) as gpu:
             predictions = _execute(job, record, device, log)
         record["memory"] = {"peak_rss_bytes": rss.peak_bytes, "peak_gpu_bytes": gpu.allocated_bytes,
@@ -125,7 +127,7 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     def context(model_, role: str) -> EvalContext:
         return EvalContext(model=model_, tokenizer=tokenizer, spec=spec, card=card, features=features[role],
                            rows=rows[role], device=target, batch_size=hp.eval_batch_size, autocast=autocast,
-                           options=job.options)
+                           options=job.options, split=role)
 
     def validate(model_) -> dict:
         return kind.evaluate(context(model_, "validation")).metrics
@@ -137,7 +139,8 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
         "seconds": round(outcome.train_seconds, 3), "steps": outcome.steps, "epochs": round(outcome.epochs, 3),
         "measured_steps": outcome.measured_steps, "micro_batch": outcome.micro_batch,
         "grad_accum": outcome.grad_accum, "compiled": outcome.compiled, "static_shapes": outcome.static_shapes,
-        "compile_seconds": outcome.compile_seconds, "compile_error": outcome.compile_error})
+        "compile_seconds": outcome.compile_seconds, "compile_error": outcome.compile_error,
+        "budget_exhausted": outcome.budget_exhausted})
     _add_flops(record, model, outcome)
     record["validation"] = {"split": "validation", "best_epoch": outcome.best_epoch,
                             "metrics": outcome.best_validation,
@@ -173,13 +176,16 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
     from transformers import set_seed
 
     from harness.train.loop import train_model
+    from harness.tuning import LoraSettings, apply_tuning, optimizer_state_bytes, trainable_parameters
 
     micro, accum, retries = hp.batch_size, hp.grad_accum, 0
     while True:
         set_seed(job.seed)       # the head's initialisation depends only on the seed
-        model = kind.build_model(card, spec, tokenizer)
+        model = apply_tuning(kind.build_model(card, spec, tokenizer), job.tuning, task_type=kind.peft_task_type(spec),
+                             lora=LoraSettings(**job.lora) if job.lora else None, generative=kind.uses_generation)
         record["params"] = sum(p.numel() for p in model.parameters())
-        record["trainable_params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        record["trainable_params"] = trainable_parameters(model)
+        record["optimizer_state_bytes"] = optimizer_state_bytes(model)
         try:
             outcome = train_model(model, train_features, columns=kind.train_columns(), pad_id=tokenizer.pad_token_id,
                                   separately_padded=kind.padded_separately(spec),

@@ -18,6 +18,26 @@ def current_rss_bytes() -> int | None:
         return None
 
 
+def release_freed_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the OS (glibc keeps them otherwise), so a long-lived
+    worker's RSS reflects live memory rather than the high-water mark of an earlier, larger job."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):     # not glibc: nothing to trim
+        pass
+
+
 class PeakRSS:
     """Peak resident memory of this process during a block, sampled every 20 ms.
 

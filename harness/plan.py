@@ -28,6 +28,9 @@ class Job:
     device: str                     # as requested (auto / cpu / cuda)
     data: dict[str, Any]            # prepared data: path, fingerprint, sizes, source description
     options: dict[str, Any] = field(default_factory=dict)   # measurement and generation settings
+    tuning: str = "full"                                     # full | head | lora (harness.tuning)
+    lora: dict[str, Any] | None = None                       # LoRA settings when tuning == "lora"
+    grid: dict[str, Any] = field(default_factory=dict)       # the grid point: hyperparameters varied by --*-grid
     harness_version: str = __version__
 
     @property
@@ -38,11 +41,15 @@ class Job:
             "seed": self.seed, "hp": self.hyperparameters, "precision": self.precision, "device": self.device,
             "data": self.data["fingerprint"], "options": self.options, "version": self.harness_version,
         }
+        if self.tuning != "full":        # full-tuning ids stay what they were before tuning strategies existed
+            identity["tuning"] = {"strategy": self.tuning, "lora": self.lora}
         return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     @property
     def label(self) -> str:
-        return f"{self.model} × {self.task} × seed {self.seed}"
+        variant = "" if self.tuning == "full" else f" ({self.tuning})"
+        point = "".join(f" {k}={v:g}" if isinstance(v, float) else f" {k}={v}" for k, v in self.grid.items())
+        return f"{self.model}{variant} × {self.task} × seed {self.seed}{point}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -23,6 +23,8 @@ class Hyperparameters:
     early_stopping_patience: int | None = None
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
+    budget_steps: int | None = None       # stop after this many optimizer steps (the LR schedule spans them)
+    budget_seconds: float | None = None   # stop training after this much wall-clock time (validation excluded)
 
     def with_overrides(self, values: dict[str, Any]) -> "Hyperparameters":
         known = {f.name for f in fields(self)}
@@ -46,6 +48,28 @@ def parse_int_list(value: str | list | tuple, option: str) -> list[int]:
             raise UserError(f"{option} {value!r}: {text!r} is not an integer", hint=f"e.g. {option} 0,1,2") from None
     if not out:
         raise UserError(f"{option} is empty", hint=f"e.g. {option} 0,1,2")
+    if len(set(out)) != len(out):
+        raise UserError(f"{option} {value!r} repeats a value")
+    return out
+
+
+def parse_float_list(value: str | list | tuple, option: str) -> list[float]:
+    """'1e-5,3e-5' (or a list) -> [1e-05, 3e-05]; each value must be a positive number."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            raise UserError(f"{option} {value!r}: {text!r} is not a number", hint=f"e.g. {option} 1e-5,3e-5") from None
+        if not number > 0:
+            raise UserError(f"{option} {value!r}: {text!r} is not positive")
+        out.append(number)
+    if not out:
+        raise UserError(f"{option} is empty", hint=f"e.g. {option} 1e-5,3e-5")
     if len(set(out)) != len(out):
         raise UserError(f"{option} {value!r} repeats a value")
     return out

@@ -33,6 +33,7 @@ class EvalContext:
     batch_size: int
     autocast: Callable[[], Any]   # context manager factory for mixed-precision inference
     options: dict = field(default_factory=dict)
+    split: str = ""               # train / validation / test: which split these features come from
 
 
 @dataclass
@@ -73,6 +74,12 @@ class TaskKind(ABC):
         return batch
 
     # --- model -----------------------------------------------------------------------------------------------
+    peft_task: ClassVar[str | None] = None
+
+    def peft_task_type(self, spec: "ModelSpec") -> str | None:
+        """peft's TaskType name for LoRA on this kind and family (None: a plain PeftModel)."""
+        return self.peft_task
+
     def tokenizer_options(self, spec: "ModelSpec") -> dict:
         """Extra keyword arguments for AutoTokenizer.from_pretrained (e.g. add_prefix_space for pre-split words)."""
         return {}

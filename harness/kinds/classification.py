@@ -20,6 +20,7 @@ class SequenceKind(TaskKind):
     """Shared by classification and regression: the same inputs and head, different label type and metrics."""
 
     fields = {"text": True, "text_pair": False, "label": True, "idx": False}
+    peft_task = "SEQ_CLS"
     num_labels_override: int | None = None
     problem_type: str | None = None
 

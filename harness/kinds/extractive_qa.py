@@ -26,6 +26,7 @@ DECODER_QUESTION_END = "\n"
 
 class ExtractiveQAKind(TaskKind):
     name = "extractive_qa"
+    peft_task = "QUESTION_ANS"
     fields = {"question": True, "context": True, "answers": True, "id": False, "title": False}
     metric_names = ("exact_match", "f1")
 

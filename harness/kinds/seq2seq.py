@@ -40,6 +40,10 @@ class Seq2SeqKind(TaskKind):
     separately_padded = ("labels",)
     uses_generation = True
 
+    def peft_task_type(self, spec) -> str | None:
+        # bert2bert (EncoderDecoderModel) has no peft task type; it gets a plain PeftModel.
+        return {"encoder-decoder": "SEQ_2_SEQ_LM", "decoder": "CAUSAL_LM"}.get(spec.family)
+
     def check_card(self, card: TaskCard) -> None:
         super().check_card(card)
         for key in _STRING_OPTIONS:

@@ -24,6 +24,7 @@ BYTE_LEVEL_MODEL_TYPES = frozenset({"roberta", "bart", "longformer", "deberta", 
 
 class TokenClassificationKind(TaskKind):
     name = "token_classification"
+    peft_task = "TOKEN_CLS"
     fields = {"tokens": True, "ner_tags": True, "id": False}
     metric_names = ("f1", "precision", "recall", "accuracy")
     needs_labels = True

@@ -23,9 +23,16 @@ def load_tokenizer(spec, **kwargs):
 
 
 def load_pretrained(auto_class, spec, **config_overrides):
-    """`auto_class.from_pretrained` for the spec; a head the installed transformers lacks becomes Unsupported."""
+    """`auto_class.from_pretrained` for the spec; a head the installed transformers lacks becomes Unsupported.
+
+    The names of the parameters the checkpoint did not hold (the new task head) are kept on the model as
+    `harness_new_parameters`: head-only and LoRA tuning (harness.tuning) train exactly those in full.
+    """
     try:
-        return auto_class.from_pretrained(spec.source, **_common(spec), **config_overrides)
+        model, info = auto_class.from_pretrained(spec.source, **_common(spec), output_loading_info=True,
+                                                 **config_overrides)
+        model.harness_new_parameters = set(info.get("missing_keys") or ())
+        return model
     except ValueError as exc:
         if "Unrecognized configuration class" in str(exc):
             raise Unsupported(f"{auto_class.__name__} has no head for model type '{spec.model_type}' "

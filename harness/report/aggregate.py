@@ -72,10 +72,17 @@ class Leaderboard:
             self._by_task.setdefault(row["task"], []).append(row)
         self._memo: dict = {}
 
+    @property
+    def selection(self):
+        """The hyperparameter grid with mean validation scores, or None when the run had no grid."""
+        return self._selection if hasattr(self, "_selection") else (self.run.selection if self.run else None)
+
     def for_plots(self) -> "Leaderboard":
         """A copy without the raw records (cheap to send to a plotting process)."""
-        return Leaderboard(run=None, cells=self.cells, overall=self.overall, tasks=self.tasks,
-                           footnotes=self.footnotes, scales=self.scales)
+        light = Leaderboard(run=None, cells=self.cells, overall=self.overall, tasks=self.tasks,
+                            footnotes=self.footnotes, scales=self.scales)
+        light._selection = self.selection
+        return light
 
     def memo(self, key, make):
         """Tables are rendered into several formats; build each once."""

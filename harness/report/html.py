@@ -139,7 +139,11 @@ def render_html(lb: Leaderboard, plot_files: dict[str, Path] | None = None) -> s
     overall = T.overall_table(lb)
     families = T.family_tables(lb)
     cost = T.cost_table(lb)
-    nav = [("overall", "Overall"), *((t.key, t.title) for t in families), ("cost", "Cost")]
+    selection = T.selection_table(lb)
+    nav = [("overall", "Overall"), *((t.key, t.title) for t in families)]
+    if selection is not None:
+        nav.append(("selection", "Selection"))
+    nav.append(("cost", "Cost"))
     if plot_files:
         nav.append(("plots", "Plots"))
     nav.append(("settings", "Settings"))
@@ -168,6 +172,9 @@ def render_html(lb: Leaderboard, plot_files: dict[str, Path] | None = None) -> s
     for table in families:
         out += [f'<section id="{esc(table.key)}"><h2>{esc(table.title)}</h2>',
                 *(f'<p class="muted">{esc(s)}</p>' for s in table.intro), table_html(table), "</section>"]
+    if selection is not None:
+        out += [f'<section id="selection"><h2>{esc(selection.title)}</h2>',
+                *(f'<p class="muted">{esc(s)}</p>' for s in selection.intro), table_html(selection), "</section>"]
     out += [f'<section id="cost"><h2>{esc(cost.title)}</h2>', *(f"<p>{inline(s)}</p>" for s in cost.intro),
             table_html(cost), "</section>"]
     if plot_files:

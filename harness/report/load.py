@@ -21,8 +21,9 @@ FIELDS = [
     ("peak_rss_bytes", ("memory", "peak_rss_bytes")), ("peak_gpu_bytes", ("memory", "peak_gpu_bytes")),
     ("device", ("device",)), ("precision", ("precision",)), ("sample", ("data", "sample")),
     ("data_origin", ("data", "origin")), ("eval_examples", ("eval", "examples")),
+    ("optimizer_state_bytes", ("optimizer_state_bytes",)),
 ]
-NUMERIC = ["seed", "score", "params", "trainable_params", "train_samples_per_s", "train_tokens_per_s",
+NUMERIC = ["seed", "score", "validation_score", "optimizer_state_bytes", "params", "trainable_params", "train_samples_per_s", "train_tokens_per_s",
            "train_seconds", "eval_samples_per_s", "latency_ms_p50", "latency_ms_p95", "peak_rss_bytes",
            "peak_gpu_bytes", "eval_examples"]
 
@@ -33,6 +34,7 @@ class RunData:
     frame: pd.DataFrame
     records: list[dict]
     info: dict = field(default_factory=dict)
+    selection: pd.DataFrame | None = None     # the hyperparameter grid and its validation scores (selection.py)
 
     @property
     def name(self) -> str:
@@ -55,6 +57,11 @@ def frame_from_records(records: list[dict]) -> pd.DataFrame:
             if path[0] not in nested:
                 nested[path[0]] = [d if isinstance(d := r.get(path[0]), dict) else {} for r in records]
             columns[name] = [d.get(path[1]) for d in nested[path[0]]]
+    # Validation score of the primary metric (hyperparameter selection) and the grid point a job trained at.
+    columns["validation_score"] = [((r.get("validation") or {}).get("metrics") or {}).get(r.get("primary_metric"))
+                                   for r in records]
+    from harness.report.selection import grid_key
+    columns["grid_key"] = [grid_key(r.get("grid")) for r in records]
     frame = pd.DataFrame(columns, dtype=object)
     for column in NUMERIC:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
@@ -86,4 +93,7 @@ def load_run(run_dir: str | Path) -> RunData:
         if not store.path.is_file():
             raise UserError(f"{run_dir} holds no results.jsonl", hint="pass the --output folder of a run")
         raise UserError(f"{store.path} holds no complete result", hint="run (or resume) the sweep first")
-    return RunData(run_dir=run_dir, frame=frame_from_records(records), records=records, info=store.read_run_info())
+    from harness.report.selection import select_on_validation
+
+    frame, selection = select_on_validation(frame_from_records(records))
+    return RunData(run_dir=run_dir, frame=frame, records=records, info=store.read_run_info(), selection=selection)

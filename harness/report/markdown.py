@@ -11,7 +11,8 @@ from harness.report.format import superscript
 PLOTS = [("score_vs_throughput.png", "Overall score vs training throughput, Pareto front"),
          ("score_vs_memory.png", "Overall score vs peak memory, Pareto front"),
          ("heatmap.png", "Normalized score per entry and task"),
-         ("task_scores.png", "Per-task scores with 95 % intervals")]
+         ("task_scores.png", "Per-task scores with 95 % intervals"),
+         ("sensitivity.png", "Validation score vs learning rate (hyperparameter grid)")]
 
 # Intraword underscores never emphasize in CommonMark, so x86_64 and batch_size stay readable in the raw file.
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|<>]|(?<!\w)_|_(?!\w))")
@@ -64,6 +65,9 @@ def render_markdown(lb: Leaderboard, plots: list[str] = ()) -> str:
     parts += [f"- {md_escape(line)}" for line in T.normalization_lines(lb)] + [""]
     for table in T.family_tables(lb):
         parts += [f"## {table.title}", "", md_escape(" ".join(table.intro)), "", md_table(table), ""]
+    selection = T.selection_table(lb)
+    if selection is not None:
+        parts += [f"## {selection.title}", "", " ".join(selection.intro), "", md_table(selection), ""]
     cost = T.cost_table(lb)
     parts += [f"## {cost.title}", "", " ".join(cost.intro), "", md_table(cost), ""]
     if plots:

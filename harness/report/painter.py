@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-FILES = ("score_vs_throughput.png", "score_vs_memory.png", "heatmap.png", "task_scores.png")
+FILES = ("score_vs_throughput.png", "score_vs_memory.png", "heatmap.png", "task_scores.png", "sensitivity.png")
 
 
 def plot_processes(parallel: bool | None = None) -> int:

@@ -42,7 +42,7 @@ def _figure(width: float, height: float):
 
 
 DRAWERS = {"score_vs_throughput.png": "_speed", "score_vs_memory.png": "_memory", "heatmap.png": "_heatmap",
-           "task_scores.png": "_task_bars"}
+           "task_scores.png": "_task_bars", "sensitivity.png": "_sensitivity"}
 
 
 def write_plots(lb: Leaderboard, folder: Path, parallel: bool | None = None) -> list[Path]:
@@ -317,3 +317,38 @@ def _text_inches(labels, fontsize: float = 8.5) -> float:
     """Rough width of the longest label (DejaVu Sans averages ~0.6 em per character)."""
     longest = max((len(str(label)) for label in labels), default=0)
     return longest * fontsize * 0.6 / 72
+
+
+# --- hyperparameter sensitivity ---------------------------------------------------------------------------------
+def _sensitivity(lb: Leaderboard):
+    """Mean validation score vs learning rate, one line per entry, one panel per task (only with an lr grid)."""
+    grid = lb.selection
+    if grid is None or grid.empty or not any("lr" in g for g in grid["grid"]):
+        return None
+    tasks = list(dict.fromkeys(grid["task"]))
+    columns = min(3, len(tasks))
+    rows = math.ceil(len(tasks) / columns)
+    fig = _figure(4.6 * columns + 1.8, 3.4 * rows + 0.6)
+    for index, task in enumerate(tasks):
+        ax = fig.add_subplot(rows, columns, index + 1)
+        part = grid[grid["task"] == task]
+        for entry, lines in list(part.groupby("entry", sort=False))[:MAX_LABELS]:
+            points = sorted((g["lr"], v, c) for g, v, c in zip(lines["grid"], lines["validation_mean"],
+                                                                  lines["chosen"]) if "lr" in g and v == v)
+            if not points:
+                continue
+            xs, ys, chosen = zip(*points)
+            line, = ax.plot(xs, ys, marker="o", label=plain(entry), linewidth=1.4)
+            for x, y, c in points:
+                if c:
+                    ax.plot([x], [y], marker="*", markersize=13, color=line.get_color(), zorder=5)
+        ax.set_xscale("log")
+        ax.set_title(plain(task), fontsize=10)
+        ax.set_xlabel("learning rate (log scale)")
+        ax.set_ylabel(f"validation {plain(part['primary_metric'].iloc[0])}")
+        ax.grid(alpha=0.3)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=8, frameon=False)
+    fig.suptitle("Sensitivity to the learning rate (★ = chosen on validation)", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1 - 1.8 / (4.6 * columns + 1.8), 0.95))
+    return fig

@@ -176,8 +176,8 @@ def cost_table(lb: Leaderboard) -> Table:
 def _cost_table(lb: Leaderboard) -> Table:
     kind = lb.memory_kind
     memory = {"GPU": "peak GPU memory", "RSS": "peak RSS (CPU)"}.get(kind, "peak memory")
-    columns = ["#", "entry", "params", "train samples/s", "train tokens/s", "latency p50 (ms)", memory,
-               "Pareto: speed", "Pareto: memory"]
+    columns = ["#", "entry", "params", *(["trainable params", "optimizer state"] if lb.show_tuning else []),
+               "train samples/s", "train tokens/s", "latency p50 (ms)", memory, "Pareto: speed", "Pareto: memory"]
     rows = []
     for o in lb.overall.to_dict("records"):
         mem = number(o["peak_memory_bytes"], fmt.human_bytes(o["peak_memory_bytes"]))
@@ -186,7 +186,13 @@ def _cost_table(lb: Leaderboard) -> Table:
         params = fmt.human_count(o["params"])
         if not fmt.missing(o["params_min"]) and o["params"] > 1.05 * o["params_min"]:
             params = f"{fmt.human_count(o['params_min'])}–{params}"       # heads differ by task (e.g. bert2bert)
+        tuning_cells = []
+        if lb.show_tuning:
+            trainable = o["trainable_params"]
+            state = None if fmt.missing(trainable) else 8 * trainable        # AdamW: two fp32 moments each
+            tuning_cells = [number(trainable, fmt.human_count(trainable)), number(state, fmt.human_bytes(state))]
         rows.append([number(o["rank"], str(o["rank"])), text(o["entry"]), number(o["params"], params),
+                     *tuning_cells,
                      number(o["train_samples_per_s"], fmt.rate(o["train_samples_per_s"])),
                      number(o["train_tokens_per_s"], fmt.rate(o["train_tokens_per_s"], 0)),
                      number(o["latency_ms_p50"], fmt.rate(o["latency_ms_p50"], 2)), mem,
@@ -202,6 +208,9 @@ def _cost_table(lb: Leaderboard) -> Table:
              f"examples (and real, non-pad tokens) per second in steady state; latency is one batch-1 request. "
              f"Memory is {which}. Device: {device}. ★ = Pareto-optimal: no other entry is at least as good on "
              f"overall score and on throughput (speed) or peak memory (memory), and better on one."]
+    if lb.show_tuning:
+        intro.append("Trainable params: what the tuning strategy updates (full: everything; head: the new task head; "
+                     "lora: adapters and head); optimizer state: AdamW's two fp32 moments per trainable parameter.")
     return Table("cost", "Cost", columns, rows, intro)
 
 
@@ -278,3 +287,22 @@ def summary_parts(lb: Leaderboard) -> tuple[str, str | None, list[str]]:
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def selection_table(lb: Leaderboard) -> Table | None:
+    """Every grid point's mean validation score per entry and task; the chosen one (best on validation) bold."""
+    grid = lb.selection
+    if grid is None or grid.empty:
+        return None
+    rows = []
+    for r in grid.to_dict("records"):
+        shown = "–" if fmt.missing(r["validation_mean"]) else f"{r['validation_mean']:.4f}"
+        rows.append([text(r["entry"]), text(r["task"]), text(r["setting"]),
+                     Cell(shown, sort=None if fmt.missing(r["validation_mean"]) else r["validation_mean"],
+                          best=bool(r["chosen"]), numeric=True),
+                     number(r["seeds"], str(r["seeds"])), text("chosen" if r["chosen"] else "")])
+    return Table("selection", "Hyperparameter selection (validation)",
+                 ["entry", "task", "setting", "validation score (mean over seeds)", "seeds", ""], rows,
+                 intro=["Each entry × task was trained at every setting of the grid; the setting with the best mean "
+                        "validation score (bold) is the one whose test figures enter the tables above. The test "
+                        "split takes no part in this choice."])

@@ -59,6 +59,7 @@ class TrainOutcome:
     static_shapes: bool = False
     compile_seconds: float | None = None
     compile_error: str | None = None
+    budget_exhausted: bool = False          # --budget-seconds ended training
 
 
 def warmup_steps_excluded(total_steps: int) -> int:
@@ -141,7 +142,10 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     data = features.select_columns(list(columns)).to_dict()     # plain lists: row access on Arrow is slow
     lengths = [len(ids) for ids in data["input_ids"]]
     world = accelerator.num_processes
-    estimated_steps = math.ceil(hp.epochs * math.ceil(len(lengths) / hp.batch_size) / hp.grad_accum)
+    estimated_steps = hp.budget_steps or math.ceil(hp.epochs * math.ceil(len(lengths) / hp.batch_size)
+                                                   / hp.grad_accum)
+    if hp.budget_seconds and world > 1:
+        raise ValueError("--budget-seconds applies to single-process jobs (ranks would stop at different steps)")
     compiled = (use_compile(compile, device, precision, world, estimated_steps, hp.grad_accum)
                 and static_fits(lengths, hp.batch_size))
     static = compiled if static is None else static
@@ -153,6 +157,8 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
                              rank=accelerator.process_index, world=world)
     batches_per_epoch = len(source)          # global micro-batches (static buckets split partial batches)
     total_micro = max(1, math.ceil(hp.epochs * batches_per_epoch))
+    if hp.budget_steps:         # equal-cost comparison: exactly this many optimizer steps, epochs as needed
+        total_micro = hp.budget_steps * hp.grad_accum
     total_steps = math.ceil(total_micro / hp.grad_accum)
 
     optimizer = make_optimizer(model, hp, device)
@@ -169,7 +175,8 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     shape_seen: dict[tuple, int] = {}
     best_score, best_state, stale = None, None, 0
     micro_done, epoch = 0, 0
-    while micro_done < total_micro:
+    trained_seconds = 0.0           # training time so far, validation excluded (for --budget-seconds)
+    while micro_done < total_micro and not outcome.budget_exhausted:
         epoch += 1
         model.train()
         loss_sum = torch.zeros((), device=accelerator.device)
@@ -207,12 +214,17 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
             loss_sum += loss.detach()
             micro_done += world          # every rank ran one micro-batch of the global step
             micro_in_epoch += 1
+            if hp.budget_seconds and accelerator.sync_gradients and \
+                    trained_seconds + time.perf_counter() - epoch_start >= hp.budget_seconds:
+                outcome.budget_exhausted = True
+                break
             if include:
                 measured["samples"] += batch.examples
                 measured["tokens"] += batch.tokens
                 measured["steps"] += 1
         window.close()
         outcome.train_seconds += time.perf_counter() - epoch_start
+        trained_seconds = outcome.train_seconds
         mean_loss = float(loss_sum) / max(1, micro_in_epoch)
         if not math.isfinite(mean_loss):
             raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch}")
@@ -225,8 +237,9 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
         if improved:
             best_score, outcome.best_epoch, outcome.best_validation, stale = score, epoch, validation, 0
             # Keep a copy only if more epochs follow; the last epoch's weights are already in the model.
+            more_to_come = micro_done < total_micro and not outcome.budget_exhausted
             best_state = ({k: v.detach().to("cpu", copy=True) for k, v in unwrapped.state_dict().items()}
-                          if micro_done < total_micro else None)
+                          if more_to_come else None)
         else:
             stale += 1
             if hp.early_stopping_patience and stale >= hp.early_stopping_patience:
