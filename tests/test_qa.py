@@ -17,16 +17,8 @@ FAST = dict(data="sample", epochs=1, batch_size=8, lr=3e-3, max_train_samples=48
 FAMILIES = ["tiny-bert", "tiny-gpt2", "tiny-t5"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from intra-op threads, and lose a lot when other processes share the cores."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
+# Tiny models gain nothing from intra-op threads, and lose a lot when other processes share the cores.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def setup():

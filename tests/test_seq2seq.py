@@ -18,16 +18,8 @@ PAIRS = [("I have a dog.", "Am un câine."), ("The cat sleeps.", "Pisica doarme.
 BATCH = {"source": [p[0] for p in PAIRS], "target": [p[1] for p in PAIRS]}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from intra-op threads, and lose a lot when other processes share the cores."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
+# Tiny models gain nothing from intra-op threads, and lose a lot when other processes share the cores.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def setup():

@@ -44,6 +44,30 @@ class Evaluation:
     samples_per_s: float | None = None
 
 
+INPUT_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def batched_forward(ctx: EvalContext, columns=INPUT_COLUMNS):
+    """Run ctx.model over ctx.features in length-sorted batches (eval mode, no grad, autocast).
+
+    Yields (example indices, model output, real lengths of those examples); the caller scatters the outputs back
+    into example order.
+    """
+    import torch
+
+    from harness.data.batching import collate_features, sorted_batches
+
+    columns = [c for c in columns if c in ctx.features.column_names]
+    inputs = ctx.features.select_columns(columns).to_dict()      # plain lists: row access on Arrow is slow
+    lengths = [len(ids) for ids in inputs["input_ids"]]
+    ctx.model.eval()
+    with torch.inference_mode(), ctx.autocast():
+        for indices in sorted_batches(lengths, ctx.batch_size):
+            batch = collate_features([{c: inputs[c][i] for c in columns} for i in indices], ctx.tokenizer.pad_token_id)
+            batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
+            yield indices, ctx.model(**batch), [lengths[i] for i in indices]
+
+
 class TaskKind(ABC):
     """Base class. Subclasses set `name`, `fields` and `metric_names` and implement the abstract methods."""
 

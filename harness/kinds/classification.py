@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from harness.errors import UserError
-from harness.kinds.base import EvalContext, Evaluation, TaskKind
+from harness.kinds.base import EvalContext, Evaluation, TaskKind, batched_forward
 from harness.models.loading import load_pretrained
 from harness.tasks.card import TaskCard
 
@@ -50,23 +50,14 @@ class SequenceKind(TaskKind):
         return encode
 
     def logits(self, ctx: EvalContext):
-        """Logits for every example of ctx.features, in example order (batches run longest first)."""
+        """Logits for every example of ctx.features, in example order."""
         import torch
 
-        from harness.data.batching import collate_features, sorted_batches
-        columns = [c for c in self.train_columns() if c in ctx.features.column_names and c != "labels"]
-        features = ctx.features.select_columns(columns).to_dict()
-        lengths = [len(ids) for ids in features["input_ids"]]
-        out = [None] * len(lengths)
-        ctx.model.eval()
-        with torch.inference_mode(), ctx.autocast():
-            for indices in sorted_batches(lengths, ctx.batch_size):
-                batch = collate_features([{c: features[c][i] for c in columns} for i in indices],
-                                         ctx.tokenizer.pad_token_id)
-                batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
-                logits = ctx.model(**batch).logits.float().cpu()
-                for row, index in enumerate(indices):
-                    out[index] = logits[row]
+        out = [None] * len(ctx.features)
+        for indices, output, _ in batched_forward(ctx):
+            logits = output.logits.float().cpu()
+            for row, index in enumerate(indices):
+                out[index] = logits[row]
         return torch.stack(out)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Callable
 
 from harness.errors import UserError
-from harness.kinds.base import EvalContext, Evaluation, TaskKind
+from harness.kinds.base import EvalContext, Evaluation, TaskKind, batched_forward
 from harness.models.loading import load_pretrained
 from harness.tasks.card import CardError, TaskCard
 
@@ -111,34 +111,24 @@ class ExtractiveQAKind(TaskKind):
     # --- evaluation ------------------------------------------------------------------------------------------
     def evaluate(self, ctx: EvalContext) -> Evaluation:
         import numpy as np
-        import torch
 
-        from harness.data.batching import collate_features, sorted_batches
         from harness.metrics.qa import squad_metrics
 
         opts = self.options(ctx.card)
         features = ctx.features
-        columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in features.column_names]
-        inputs = {c: features[c] for c in columns}
-        lengths = [len(ids) for ids in inputs["input_ids"]]
-        start_logits: list = [None] * len(lengths)
-        end_logits: list = [None] * len(lengths)
-        ctx.model.eval()
-        with torch.inference_mode(), ctx.autocast():
-            for indices in sorted_batches(lengths, ctx.batch_size):
-                batch = collate_features([{c: inputs[c][i] for c in columns} for i in indices],
-                                         ctx.tokenizer.pad_token_id)
-                batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
-                output = ctx.model(**batch)
-                starts, ends = output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
-                for row, index in enumerate(indices):
-                    start_logits[index] = starts[row, :lengths[index]]
-                    end_logits[index] = ends[row, :lengths[index]]
+        start_logits: list = [None] * len(features)
+        end_logits: list = [None] * len(features)
+        for indices, output, lengths in batched_forward(ctx):
+            starts, ends = output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
+            for row, (index, length) in enumerate(zip(indices, lengths)):
+                start_logits[index] = starts[row, :length]
+                end_logits[index] = ends[row, :length]
 
         windows: dict[int, list[int]] = {}
         for feature, example in enumerate(features["example_index"]):
             windows.setdefault(example, []).append(feature)
-        offset_start, offset_end = features["offset_start"], features["offset_end"]
+        offsets = features.select_columns(["offset_start", "offset_end"]).to_dict()
+        offset_start, offset_end = offsets["offset_start"], offsets["offset_end"]
         predictions, references = [], []
         for example, context, answers in zip(ctx.rows["example_index"], ctx.rows["context"], ctx.rows["answers"]):
             best = best_span([(start_logits[f], end_logits[f], offset_start[f], offset_end[f])

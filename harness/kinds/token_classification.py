@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from harness.errors import UserError
-from harness.kinds.base import EvalContext, Evaluation, TaskKind, Unsupported
+from harness.kinds.base import EvalContext, Evaluation, TaskKind, Unsupported, batched_forward
 from harness.models.loading import load_pretrained
 from harness.tasks.card import CardError, TaskCard
 
@@ -107,27 +107,15 @@ class TokenClassificationKind(TaskKind):
 
     # --- evaluation ------------------------------------------------------------------------------------------
     def evaluate(self, ctx: EvalContext) -> Evaluation:
-        import torch
-
-        from harness.data.batching import collate_features, sorted_batches
         from harness.metrics.ner import entity_types, ner_metrics
 
         labels = ctx.card.labels
-        features = ctx.features
-        columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in features.column_names]
-        inputs = {c: features[c] for c in columns}     # python lists: row access on Arrow is slow
-        word_index = features["word_index"]
-        lengths = [len(ids) for ids in features["input_ids"]]
-        predicted_ids: list[list[int] | None] = [None] * len(lengths)
-        ctx.model.eval()
-        with torch.inference_mode(), ctx.autocast():
-            for indices in sorted_batches(lengths, ctx.batch_size):
-                batch = collate_features([{c: inputs[c][i] for c in columns} for i in indices],
-                                         ctx.tokenizer.pad_token_id)
-                batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
-                best = ctx.model(**batch).logits.argmax(-1).cpu().tolist()
-                for row, index in enumerate(indices):
-                    predicted_ids[index] = best[row][:lengths[index]]
+        word_index = ctx.features.select_columns(["word_index"]).to_dict()["word_index"]
+        predicted_ids: list[list[int] | None] = [None] * len(ctx.features)
+        for indices, output, lengths in batched_forward(ctx):
+            best = output.logits.argmax(-1).cpu().tolist()
+            for row, (index, length) in enumerate(zip(indices, lengths)):
+                predicted_ids[index] = best[row][:length]
         predictions, references = [], []
         for example, (gold, positions, best) in enumerate(zip(ctx.rows["ner_tags"], word_index, predicted_ids)):
             words = ["O"] * len(gold)
