@@ -34,8 +34,7 @@ class Hyperparameters:
         return asdict(self)
 
 
-def parse_int_list(value: str | list | tuple, option: str) -> list[int]:
-    """'0,1,2' (or a list) -> [0, 1, 2]; a malformed item is a UserError naming the option."""
+def _parse_numbers(value, option: str, convert, what: str, example: str, positive: bool) -> list:
     items = value.split(",") if isinstance(value, str) else list(value)
     out = []
     for item in items:
@@ -43,36 +42,27 @@ def parse_int_list(value: str | list | tuple, option: str) -> list[int]:
         if not text:
             continue
         try:
-            out.append(int(text))
+            number = convert(text)
         except ValueError:
-            raise UserError(f"{option} {value!r}: {text!r} is not an integer", hint=f"e.g. {option} 0,1,2") from None
+            raise UserError(f"{option} {value!r}: {text!r} is not {what}", hint=f"e.g. {option} {example}") from None
+        if positive and not number > 0:
+            raise UserError(f"{option} {value!r}: {text!r} is not positive")
+        out.append(number)
     if not out:
-        raise UserError(f"{option} is empty", hint=f"e.g. {option} 0,1,2")
+        raise UserError(f"{option} is empty", hint=f"e.g. {option} {example}")
     if len(set(out)) != len(out):
         raise UserError(f"{option} {value!r} repeats a value")
     return out
+
+
+def parse_int_list(value: str | list | tuple, option: str) -> list[int]:
+    """'0,1,2' (or a list) -> [0, 1, 2]; a malformed item is a UserError naming the option."""
+    return _parse_numbers(value, option, int, "an integer", "0,1,2", positive=False)
 
 
 def parse_float_list(value: str | list | tuple, option: str) -> list[float]:
     """'1e-5,3e-5' (or a list) -> [1e-05, 3e-05]; each value must be a positive number."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    out = []
-    for item in items:
-        text = str(item).strip()
-        if not text:
-            continue
-        try:
-            number = float(text)
-        except ValueError:
-            raise UserError(f"{option} {value!r}: {text!r} is not a number", hint=f"e.g. {option} 1e-5,3e-5") from None
-        if not number > 0:
-            raise UserError(f"{option} {value!r}: {text!r} is not positive")
-        out.append(number)
-    if not out:
-        raise UserError(f"{option} is empty", hint=f"e.g. {option} 1e-5,3e-5")
-    if len(set(out)) != len(out):
-        raise UserError(f"{option} {value!r} repeats a value")
-    return out
+    return _parse_numbers(value, option, float, "a number", "1e-5,3e-5", positive=True)
 
 
 def parse_list(value: str | list | tuple | None) -> list[str]:

@@ -82,16 +82,21 @@ class TaskKind(ABC):
     # --- card and data ---------------------------------------------------------------------------------------
     def check_card(self, card: TaskCard) -> None:
         """Kind-specific card validation (torch-free). Raise CardError naming the field."""
+        allowed = self.allowed_metrics(card)
         for metric in card.metrics:
-            if metric not in self.metric_names:
+            if metric not in allowed:
                 raise CardError(card.path, "metrics", f"{metric!r} is not a metric of kind {self.name!r} "
-                                f"({', '.join(self.metric_names)})")
+                                f"({', '.join(allowed)})")
         for key in card.columns:
             if key not in self.fields:
                 raise CardError(card.path, f"columns.{key}", f"kind {self.name!r} has no field {key!r} "
                                 f"(fields: {', '.join(self.fields)})")
         if self.needs_labels and not card.labels:
             raise CardError(card.path, "labels", f"kind {self.name!r} needs the list of labels")
+
+    def allowed_metrics(self, card: TaskCard) -> tuple[str, ...]:
+        """Metric names a card of this kind may ask for (some kinds add card-dependent ones)."""
+        return self.metric_names
 
     def standardize(self, card: TaskCard, batch: dict[str, list], where: str) -> dict[str, list]:
         """Convert a batch already renamed to standard fields (e.g. label names -> ids). `where` names the file."""

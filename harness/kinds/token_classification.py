@@ -30,19 +30,13 @@ class TokenClassificationKind(TaskKind):
     needs_labels = True
 
     # --- card and data ---------------------------------------------------------------------------------------
-    def check_card(self, card: TaskCard) -> None:
+    def allowed_metrics(self, card: TaskCard) -> tuple[str, ...]:
         from harness.metrics.ner import entity_types
 
-        types = entity_types(card.labels)
-        per_type = {f"f1_{t}" for t in types}
-        for metric in card.metrics:
-            if metric not in self.metric_names and metric not in per_type:
-                raise CardError(card.path, "metrics", f"{metric!r} is not a metric of kind {self.name!r} "
-                                f"({', '.join([*self.metric_names, *sorted(per_type)])})")
-        for key in card.columns:
-            if key not in self.fields:
-                raise CardError(card.path, f"columns.{key}", f"kind {self.name!r} has no field {key!r} "
-                                f"(fields: {', '.join(self.fields)})")
+        return (*self.metric_names, *sorted(f"f1_{t}" for t in entity_types(card.labels)))
+
+    def check_card(self, card: TaskCard) -> None:
+        super().check_card(card)
         if not card.labels:
             raise CardError(card.path, "labels", "token classification needs the list of tags (O, B-X, I-X, ...)")
         for label in card.labels:
