@@ -40,7 +40,7 @@ def test_every_strategy_grid_point_and_seed_is_a_job(protocol_run):
 
 def test_report_shows_strategies_trainable_params_and_the_chosen_lr(protocol_run):
     out, results = protocol_run
-    harness.report(out)
+    harness.write_report(out)
     text = (out / "report.md").read_text()
     assert "tiny-gpt2 (lora)" in text and "tiny-gpt2 (head)" in text and "trainable params" in text
     assert "Hyperparameter selection (validation)" in text and "lr=0.001" in text and "lr=0.0001" in text
@@ -119,3 +119,11 @@ def test_lora_on_minilm_trains_under_five_percent(minilm_dir, shared_data, tmp_p
     r = results[0]
     assert r["status"] == "ok", r["error"]
     assert r["trainable_params"] / r["params"] <= 0.05
+
+
+def test_api_names_survive_importing_the_report_package():
+    import importlib
+
+    import harness.report.aggregate  # noqa: F401 - importing the subpackage sets harness.report
+    importlib.reload(harness)
+    assert callable(harness.write_report) and callable(harness.run) and callable(harness.load_results)
