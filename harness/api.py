@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from harness.errors import UserError
 from harness.plan import Job
@@ -321,19 +320,6 @@ class _sigterm_as_interrupt:
             import signal
             signal.signal(signal.SIGTERM, self.previous)
         return False
-
-
-def _progress_line(n: int, total: int, failed: int, start: float, record: dict) -> str:
-    elapsed = time.monotonic() - start
-    eta = elapsed / n * (total - n) if n else 0
-    status = record["status"]
-    if status == "ok":
-        detail = f"{record['primary_metric']}={record['score']:.4f}" if record["score"] is not None else "ok"
-    else:
-        detail = f"{status}: {(record.get('error') or '')[:160]}"
-    fails = f", {failed} failed" if failed else ""
-    return (f"[{n}/{total}{fails}, ETA {eta:.0f}s] {record['model']} × {record['task']} × seed {record['seed']}: "
-            f"{detail}")
 
 
 def load_results(run_dir: str | Path):

@@ -78,10 +78,6 @@ def main():
     """
 
 
-def _comma(ctx, param, value):
-    return value
-
-
 @main.command(epilog=EPILOG_RUN)
 @click.option("--models", "-m", help="Comma list of model aliases, hub ids (org/name) or local directories.")
 @click.option("--tasks", "-t", help="Comma list of task names, family names (classification, ner, qa, translation, "

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterable
 
 from harness.errors import UserError
 from harness.locking import file_lock
@@ -187,10 +186,3 @@ def _json_default(value):
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     return str(value)
-
-
-def load_records(paths: Iterable[str | Path]) -> list[dict]:
-    out = []
-    for path in paths:
-        out.extend(ResultStore(path).latest())
-    return out

@@ -65,10 +65,6 @@ class DataSource:
     # Why local files were not used (some of the card's files are in --data-dir, not all): shown if the hub fails.
     note: str | None = field(default=None, compare=False)
 
-    @property
-    def is_sample(self) -> bool:
-        return self.origin == "sample"
-
     def describe(self) -> str:
         if self.origin == "hub":
             rev = f"@{self.hub['revision'][:10]}" if self.hub.get("revision") else ""

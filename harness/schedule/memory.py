@@ -44,7 +44,6 @@ import struct
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 GiB = 1024 ** 3
 PROCESS_OVERHEAD_BYTES = 1 * GiB
@@ -288,7 +287,3 @@ def describe_bytes(value: int | None) -> str:
     if value is None:
         return "?"
     return f"{value / GiB:.1f} GiB" if value >= GiB / 10 else f"{value / 1024 ** 2:.0f} MiB"
-
-
-def estimate_summary(estimate: Estimate) -> dict[str, Any]:
-    return {"bytes": estimate.bytes, "basis": estimate.basis, "params": estimate.params}

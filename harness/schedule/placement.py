@@ -254,6 +254,3 @@ class Scheduler:
     def release(self, placement: Placement) -> None:
         for state in self.states:
             state.running = [p for p in state.running if p is not placement]
-
-    def running_on(self, device: Device) -> int:
-        return sum(len(s.running) for s in self.states if s.device == device)

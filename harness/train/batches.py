@@ -98,10 +98,6 @@ class StaticBatches:
     def __len__(self) -> int:
         return sum(-(-len(b["indices"]) // self.batch_size) for b in self.buckets.values())
 
-    @property
-    def shapes(self) -> int:
-        return len(self.buckets)
-
     def epoch(self, seed: int, limit: int | None = None) -> Iterator[Batch]:
         torch, rng = self._torch, random.Random(seed)
         plan: list[tuple[int, list[int], int]] = []

@@ -52,7 +52,6 @@ class TrainOutcome:
     samples_per_s: float | None = None
     tokens_per_s: float | None = None
     measured_steps: int = 0
-    measured_tokens: int = 0
     micro_batch: int = 0
     grad_accum: int = 1
     compiled: bool = False
@@ -251,7 +250,7 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     if window.seconds["measured"] > 0 and measured["samples"] > 0:
         outcome.samples_per_s = measured["samples"] / window.seconds["measured"]
         outcome.tokens_per_s = measured["tokens"] / window.seconds["measured"]
-    outcome.measured_steps, outcome.measured_tokens = measured["steps"], measured["tokens"]
+    outcome.measured_steps = measured["steps"]
     outcome.compiled = compiled
     if window.seconds["compile"]:
         outcome.compile_seconds = round(window.seconds["compile"], 3)
