@@ -10,7 +10,7 @@ from harness.flops import device_peak_tflops, flops_per_token, mfu
 from harness.measure import PeakRSS, percentile
 from harness.settings import Hyperparameters
 from harness.train.batches import StaticBatches, bucket_width
-from harness.train.loop import COMPILE_MIN_STEPS, train_model, use_compile
+from harness.train.loop import COMPILE_MIN_STEPS, SHAPE_WARMUP_STEPS, compile_for_graphs, train_model, use_compile
 
 
 def test_length_grouped_batches_cover_every_example_once_and_group_lengths():
@@ -133,6 +133,74 @@ def test_compile_is_used_only_where_it_pays():
     assert not use_compile("auto", "cuda", "bf16", 2, 10 ** 6)
     assert not use_compile("on", "cuda", "fp16", 1, 10 ** 6)
     assert use_compile("on", "cuda", "fp32", 1, 1) and not use_compile("off", "cuda", "bf16", 1, 10 ** 6)
+
+
+def _train_compiled(monkeypatch, compile_fn, rows=96):
+    """The compiled path on CPU: the decision forced on, `compile_fn` in place of CUDA-graph compilation."""
+    import harness.train.loop as loop
+    from transformers import AutoModelForSequenceClassification
+
+    monkeypatch.setattr(loop, "use_compile", lambda *args, **kwargs: True)
+    monkeypatch.setattr(loop, "compile_for_graphs", compile_fn)
+    spec, tokenizer, features = _tiny_classification_features(rows)
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(spec.source, num_labels=2)
+    logged = []
+    outcome = train_model(model, features, columns=("input_ids", "attention_mask", "labels"),
+                          pad_id=tokenizer.pad_token_id, hp=Hyperparameters(epochs=2, batch_size=8, lr=1e-3),
+                          seed=0, device="cpu", precision="fp32", validate=lambda m: {"acc": 0.5}, primary="acc",
+                          higher_is_better=True, log=logged.append)
+    source = StaticBatches(features.select_columns(["input_ids", "attention_mask", "labels"]).to_dict(), 0, 8,
+                           torch.device("cpu"))
+    return outcome, source, logged
+
+
+def test_compiled_path_traces_the_model_and_reports_compile_time_apart(monkeypatch):
+    """Dynamo captures forward and backward of a real model over static buckets (aot_eager: the graph capture
+    without the minutes of code generation); the first steps of each shape are compile time, not throughput."""
+    outcome, source, _ = _train_compiled(
+        monkeypatch, lambda model: torch.compile(model, backend="aot_eager", dynamic=False))
+    assert outcome.compiled and outcome.static_shapes and outcome.compile_error is None
+    assert outcome.steps == 2 * len(source) and outcome.compile_seconds > 0
+    assert 0 < outcome.measured_steps <= outcome.steps - SHAPE_WARMUP_STEPS * len(source.buckets)
+    assert all(e.train_loss == e.train_loss for e in outcome.history)
+
+
+class _FailingAtCall:
+    """Stands in for a compiled model: runs the model eagerly but raises `error` on call number `at`."""
+
+    def __init__(self, model, error: Exception, at: int):
+        self.model, self.error, self.at, self.calls = model, error, at, 0
+
+    def __call__(self, **batch):
+        self.calls += 1
+        if self.calls == self.at:
+            raise self.error
+        return self.model(**batch)
+
+
+def test_a_compiled_step_that_fails_after_warm_up_continues_eagerly(monkeypatch):
+    error = RuntimeError("Error: accessing tensor output of CUDAGraphs that has been overwritten by a subsequent run")
+    outcome, source, logged = _train_compiled(monkeypatch, lambda model: _FailingAtCall(model, error, at=15))
+    assert not outcome.compiled and "overwritten by a subsequent run" in outcome.compile_error
+    assert outcome.steps == 2 * len(source)              # the failed batch ran again eagerly; none was lost
+    assert any("continuing eagerly" in line for line in logged)
+    assert 0 < outcome.measured_steps <= outcome.steps - 14    # throughput: the eager remainder (from call 15) only
+
+
+def test_out_of_memory_in_a_compiled_step_goes_to_the_micro_batch_retry(monkeypatch):
+    error = torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+    with pytest.raises(torch.cuda.OutOfMemoryError):
+        _train_compiled(monkeypatch, lambda model: _FailingAtCall(model, error, at=2), rows=32)
+
+
+def test_compile_for_graphs_allows_a_recompilation_per_bucket():
+    import torch._dynamo.config as dynamo_config
+
+    from harness.train.batches import BUCKETS
+
+    compile_for_graphs(torch.nn.Linear(2, 2))            # lazy: nothing is compiled before the first call
+    assert dynamo_config.recompile_limit >= len(BUCKETS)
 
 
 def test_flops_and_mfu():

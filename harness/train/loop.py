@@ -20,7 +20,7 @@ from typing import Callable
 
 from harness.measure import synchronize
 from harness.settings import Hyperparameters
-from harness.train.batches import HostBatches, StaticBatches, static_fits
+from harness.train.batches import BUCKETS, HostBatches, StaticBatches, static_fits
 from harness.train.device import accelerate_precision
 
 COMPILE_MODES = ("auto", "on", "off")
@@ -102,6 +102,22 @@ def use_compile(mode: str, device: str, precision: str, world: int, total_steps:
     return mode == "on" or total_steps >= COMPILE_MIN_STEPS
 
 
+def compile_for_graphs(model):
+    """The model under CUDA graphs: one graph per static batch shape (length bucket), recorded on its first steps."""
+    import torch
+    import torch._dynamo.config as dynamo_config
+
+    # Each bucket width is one recompilation; past the limit dynamo would silently run that shape eagerly.
+    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, 2 * len(BUCKETS))
+    return torch.compile(model, mode="reduce-overhead", dynamic=False)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.cuda.OutOfMemoryError)
+
+
 class _Window:
     """Time spent per kind of step (measured / warmup / compile), synchronising only where the kind changes."""
 
@@ -164,7 +180,7 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     scheduler = linear_schedule(optimizer, int(hp.warmup_ratio * total_steps), total_steps)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     unwrapped = accelerator.unwrap_model(model)
-    step_model = torch.compile(model, mode="reduce-overhead", dynamic=False) if compiled else model
+    step_model = compile_for_graphs(model) if compiled else model
 
     outcome = TrainOutcome(steps=0, epochs=0.0, best_epoch=0, best_validation={}, micro_batch=hp.batch_size,
                            grad_accum=hp.grad_accum, compiled=compiled, static_shapes=static)
@@ -192,12 +208,17 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
                 try:
                     loss = step_model(**batch.tensors).loss
                     accelerator.backward(loss)
-                except Exception as exc:  # noqa: BLE001 - a model torch.compile cannot handle still trains
-                    if not (compiled and warm):
+                except Exception as exc:  # noqa: BLE001 - a model torch.compile or CUDA graphs cannot handle
+                    # still trains: this batch again, eagerly, and every later one. Out-of-memory is not a compile
+                    # failure: it goes up to the retry with a smaller micro-batch.
+                    if not compiled or is_out_of_memory(exc):
                         raise
-                    log(f"torch.compile failed ({type(exc).__name__}: {str(exc)[:200]}); continuing eagerly")
+                    log(f"compiled step failed ({type(exc).__name__}: {str(exc)[:200]}); continuing eagerly")
                     outcome.compile_error = f"{type(exc).__name__}: {str(exc)[:500]}"
                     compiled, step_model = False, model
+                    # Throughput then describes the eager path that finishes the job, not a mix of the two.
+                    measured.update(samples=0, tokens=0, steps=0)
+                    window.seconds["measured"] = 0.0
                     optimizer.zero_grad(set_to_none=True)
                     loss = model(**batch.tensors).loss
                     accelerator.backward(loss)
