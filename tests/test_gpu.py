@@ -57,3 +57,13 @@ def test_gpu_job_records_memory_mfu_and_compile_time(tmp_path):
     assert train["compile_seconds"] > 0 and train["mfu"] is not None and 0 < train["mfu"] < 1
     assert 0 < memory["peak_gpu_bytes"] <= memory["peak_gpu_reserved_bytes"]
     assert record["eval"]["latency_ms_p50"] <= record["eval"]["latency_ms_p95"]
+
+
+def test_device_discovery_leaves_the_driver_without_a_cuda_context():
+    import subprocess
+    import sys
+
+    code = ("import torch; from harness.schedule.devices import discover; found = discover('cuda'); "
+            "print(len(found), min(d.free_bytes for d in found) > 0, torch.cuda.is_initialized())")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert child.stdout.split() == [str(torch.cuda.device_count()), "True", "False"], child.stderr[-2000:]

@@ -58,6 +58,52 @@ class FakeMemory(MemoryModel):
 
 # ------------------------------------------------------------------------------------------------------ devices
 
+def _pretend_gpus(monkeypatch, count: int):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+
+
+def test_gpu_free_memory_is_read_by_a_child_process_not_the_driver(monkeypatch):
+    """The driver must not open a CUDA context (0.5 GB per GPU for the whole sweep; exclusive-process GPUs would
+    lock the workers out): a child process reports name, total and free memory."""
+    import torch
+
+    import harness.schedule.devices as devices
+
+    _pretend_gpus(monkeypatch, 2)
+    monkeypatch.setattr(devices, "_INVENTORY", "print('warming up'); print('[[\"NVIDIA H200\", 150, 100], "
+                                               "[\"NVIDIA H200\", 150, 40]]')")
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: pytest.fail("the driver queried CUDA itself"))
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5,7")
+    found = devices.discover("cuda")
+    assert [(d.label, d.visible_id, d.name, d.total_bytes, d.free_bytes) for d in found] == [
+        ("cuda:0", "5", "NVIDIA H200", 150, 100), ("cuda:1", "7", "NVIDIA H200", 150, 40)]
+
+
+def test_gpu_inventory_falls_back_to_the_driver_when_the_child_cannot_tell(monkeypatch):
+    import torch
+
+    import harness.schedule.devices as devices
+
+    _pretend_gpus(monkeypatch, 1)
+    monkeypatch.setattr(devices, "_INVENTORY", "raise SystemExit(3)")
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: (10, 20))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: "NVIDIA A100")
+    assert devices.cuda_inventory() == [("NVIDIA A100", 20, 10)]
+
+
+def test_the_real_gpu_inventory_probe_agrees_with_torch():
+    import torch
+
+    from harness.schedule.devices import cuda_inventory
+
+    found = cuda_inventory()
+    assert len(found) == torch.cuda.device_count()
+    assert all(0 <= free <= total for _, total, free in found)
+
+
 def test_visible_ids_follow_the_drivers_cuda_visible_devices():
     assert visible_ids(2, {}) == ["0", "1"]
     assert visible_ids(2, {"CUDA_VISIBLE_DEVICES": "3,5"}) == ["3", "5"]
