@@ -73,7 +73,6 @@ def run_harness(model_dir: str, args, output: Path) -> dict:
 def run_trainer(model_dir: str, args) -> dict:
     import numpy as np
     import torch
-    from datasets import Dataset
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainerCallback,
                               TrainingArguments, set_seed)
 

@@ -1,7 +1,6 @@
 """Model resolution: aliases, local directories, family detection from the config, tiny built-in models."""
 from __future__ import annotations
 
-import json
 
 import pytest
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import harness
-from harness.kinds.base import EvalContext, Unsupported
+from harness.kinds.base import EvalContext
 from harness.kinds.extractive_qa import best_span
 from harness.settings import Hyperparameters
 from harness.tasks.registry import Registry, load_kind
@@ -90,8 +90,8 @@ def test_oracle_logits_decode_to_the_gold_answers(setup, model):
     features = Dataset.from_dict(kind.encoder(card, spec, tokenizer, hp, "test")(rows.to_dict()))
     assert len(features) > len(rows)
     targets, aligned = {}, set()
-    for f, (ids, starts, ends, example) in enumerate(zip(features["input_ids"], features["offset_start"],
-                                                         features["offset_end"], features["example_index"])):
+    for ids, starts, ends, example in zip(features["input_ids"], features["offset_start"], features["offset_end"],
+                                          features["example_index"]):
         answers = rows[example]["answers"]
         a_start = answers["answer_start"][0]
         a_end = a_start + len(answers["text"][0])

@@ -142,7 +142,7 @@ class RayExecutor:
                 timeout = self.options.job_timeout
                 if timeout:
                     now = time.monotonic()
-                    for ref, (job, started, _) in pending.items():
+                    for ref, (_, started, _) in pending.items():
                         if ref not in overdue and now - started > timeout:
                             overdue.add(ref)
                             ray.cancel(ref, force=True)

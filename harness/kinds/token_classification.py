@@ -111,7 +111,7 @@ class TokenClassificationKind(TaskKind):
             for row, (index, length) in enumerate(zip(indices, lengths)):
                 predicted_ids[index] = best[row][:length]
         predictions, references = [], []
-        for example, (gold, positions, best) in enumerate(zip(ctx.rows["ner_tags"], word_index, predicted_ids)):
+        for gold, positions, best in zip(ctx.rows["ner_tags"], word_index, predicted_ids):
             words = ["O"] * len(gold)
             for position, word in enumerate(positions):
                 if word >= 0:

@@ -72,7 +72,7 @@ def recipe(kind: str, metric: str, predictions: list, references: list) -> Stati
     except CannotRecompute:
         raise
     except Exception as exc:  # noqa: BLE001 - unexpected stored data means no interval, never a broken report
-        raise CannotRecompute(f"stored predictions are not in the expected form ({type(exc).__name__}: {exc})")
+        raise CannotRecompute(f"stored predictions are not in the expected form ({type(exc).__name__}: {exc})") from exc
 
 
 def _sums(stats: np.ndarray, reduce: Callable[[np.ndarray], np.ndarray]) -> Statistic:
