@@ -117,6 +117,7 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
         dataset = prepared.load(role)
         limit = hp.max_train_samples if role == "train" else hp.max_eval_samples
         rows[role] = dataset.select(range(min(limit, len(dataset)))) if limit else dataset
+    log("tokenizing")
     features = {role: _tokenized(ds, role, kind, card, spec, tokenizer, hp, prepared.fingerprint, job.card_hash)
                 for role, ds in rows.items()}
     record["data"]["used"] = {role: len(ds) for role, ds in rows.items()}
@@ -132,6 +133,7 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     def validate(model_) -> dict:
         return kind.evaluate(context(model_, "validation")).metrics
 
+    log("training")
     outcome, model = _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, features["train"], device, record,
                                            validate, log)
     record["train"].update({
@@ -149,6 +151,7 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
 
     model.to(target)
     test_ctx = context(model, "test")
+    log("testing")
     start = time.perf_counter()
     evaluation = kind.evaluate(test_ctx)
     eval_seconds = time.perf_counter() - start
@@ -156,6 +159,8 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     record["metrics_split"] = "test"
     record["score"] = evaluation.metrics.get(card.primary_metric)
     requests = int(job.options.get("latency_requests", 50))
+    if requests:
+        log("measuring latency")
     latency = measure_latency(lambda i: kind.latency_inputs(test_ctx, i), requests, device) if requests else None
     record["eval"] = {"samples_per_s": len(rows["test"]) / eval_seconds if eval_seconds > 0 else None,
                       "seconds": round(eval_seconds, 3), "examples": len(rows["test"]),

@@ -129,3 +129,22 @@ def test_minilm_learns_real_sst2(minilm_dir, shared_data, tmp_path):
                           progress=lambda _: None)
     assert results[0]["status"] == "ok", results[0]["error"]
     assert results[0]["score"] >= 0.7        # chance is 0.5; the full 4,000-row run reaches ~0.82
+
+
+def test_a_job_tells_the_progress_display_its_phases(tmp_path, monkeypatch):
+    """What the live progress line shows for a running job: its phase, and its step within long epochs."""
+    import harness.train.loop as loop
+    from harness.api import plan_run
+    from harness.job import run_job
+
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(loop, "STEP_REPORT_EVERY_S", 0.0)
+    hp = {"max_train_samples": 16, "max_eval_samples": 8, "epochs": 1, "batch_size": 8}
+    job = plan_run("tiny-bert", "sst2", data="sample", overrides=hp,
+                           options={"latency_requests": 3}).jobs[0]
+    logged = []
+    record, _ = run_job(job, log=logged.append)
+    assert record["status"] == "ok", record["error"]
+    phases = [line for line in logged if not line.startswith("epoch")]
+    assert phases == ["tokenizing", "training", "testing", "measuring latency"]
+    assert [line for line in logged if ": step " in line] == ["epoch 1/1: step 1/2", "epoch 1/1: step 2/2"]

@@ -86,6 +86,22 @@ def test_train_model_runs_both_batch_paths(static):
     assert all(e.train_loss == e.train_loss for e in outcome.history)      # finite, not NaN
 
 
+def test_long_epochs_report_their_step_to_the_progress_display(monkeypatch):
+    import harness.train.loop as loop
+    from transformers import AutoModelForSequenceClassification
+
+    monkeypatch.setattr(loop, "STEP_REPORT_EVERY_S", 0.0)         # report every step
+    spec, tokenizer, features = _tiny_classification_features(32)
+    model = AutoModelForSequenceClassification.from_pretrained(spec.source, num_labels=2)
+    logged = []
+    train_model(model, features, columns=("input_ids", "attention_mask", "labels"), pad_id=tokenizer.pad_token_id,
+                hp=Hyperparameters(epochs=2, batch_size=8, lr=1e-3), seed=0, device="cpu", precision="fp32",
+                validate=lambda m: {"acc": 0.5}, primary="acc", higher_is_better=True, log=logged.append)
+    steps = [line for line in logged if ": step " in line]
+    assert steps == [f"epoch {e}/2: step {s}/4" for e in (1, 2) for s in range(1, 5)]
+    assert [line.split(":")[0] for line in logged if "validation" in line] == ["epoch 1", "epoch 2"]
+
+
 def test_best_epoch_weights_are_restored():
     from transformers import AutoModelForSequenceClassification
 

@@ -27,6 +27,7 @@ COMPILE_MODES = ("auto", "on", "off")
 # Below this many optimizer steps a job finishes before CUDA-graph compilation (seconds per bucket) pays back.
 COMPILE_MIN_STEPS = 300
 SHAPE_WARMUP_STEPS = 3      # eager warm-up, graph recording, first replay
+STEP_REPORT_EVERY_S = 10.0  # how often a long epoch tells the progress display where it is
 
 
 class TrainingDiverged(RuntimeError):
@@ -191,6 +192,8 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     best_score, best_state, stale = None, None, 0
     micro_done, epoch = 0, 0
     trained_seconds = 0.0           # training time so far, validation excluded (for --budget-seconds)
+    epochs_planned = math.ceil(total_micro / batches_per_epoch)
+    next_report = time.monotonic() + STEP_REPORT_EVERY_S
     while micro_done < total_micro and not outcome.budget_exhausted:
         epoch += 1
         model.train()
@@ -238,6 +241,9 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
                     trained_seconds + time.perf_counter() - epoch_start >= hp.budget_seconds:
                 outcome.budget_exhausted = True
                 break
+            if time.monotonic() >= next_report:          # host clock only: no device sync
+                log(f"epoch {epoch}/{epochs_planned}: step {micro_in_epoch * world}/{batches_per_epoch}")
+                next_report = time.monotonic() + STEP_REPORT_EVERY_S
             if include:
                 measured["samples"] += batch.examples
                 measured["tokens"] += batch.tokens
