@@ -49,7 +49,7 @@ def test_gpu_job_records_memory_mfu_and_compile_time(tmp_path):
     import harness
 
     record = harness.run(models="tiny-bert", tasks="sst2", data="sample", executor="inline", device="cuda",
-                         precision="bf16", compile="on", epochs=2, latency_requests=20, output=tmp_path,
+                         precision="bf16", compile="on", epochs=3, latency_requests=20, output=tmp_path,
                          write_report=False, progress=lambda _: None)[0]
     assert record["status"] == "ok", record["error"]
     train, memory = record["train"], record["memory"]
