@@ -204,6 +204,22 @@ def test_a_compiled_step_that_fails_after_warm_up_continues_eagerly(monkeypatch)
     assert 0 < outcome.measured_steps <= outcome.steps - 14    # throughput: the eager remainder (from call 15) only
 
 
+def test_no_gradient_outlives_its_compiled_step(monkeypatch):
+    """The invariant CUDA graphs need: a graph replay's gradients are its outputs, overwritten by the next replay,
+    so every compiled step must start with no gradient left from the previous one (None, not zeros)."""
+    seen = []
+
+    class Checking:
+        def __init__(self, model):
+            self.model = model
+
+        def __call__(self, **batch):
+            seen.append(all(p.grad is None for p in self.model.parameters()))
+            return self.model(**batch)
+    outcome, source, _ = _train_compiled(monkeypatch, Checking)
+    assert outcome.compiled and len(seen) == outcome.steps == 2 * len(source) and all(seen)
+
+
 def test_out_of_memory_in_a_compiled_step_goes_to_the_micro_batch_retry(monkeypatch):
     error = torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
     with pytest.raises(torch.cuda.OutOfMemoryError):
