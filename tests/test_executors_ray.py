@@ -30,14 +30,14 @@ def cluster():
 def test_crash_exception_and_timeout_become_failed_results(cluster):
     jobs = [make_job(0), make_job(1, fault="segv"), make_job(2, fault="raise"), make_job(3, fault="hang")]
     results = {}
-    executor = RayExecutor(run="t", options=SweepOptions(job_timeout=5), job_fn=FAKE)
+    executor = RayExecutor(run="t", options=SweepOptions(job_timeout=30), job_fn=FAKE)  # slack for a loaded box
     executor.run(jobs, lambda job, record, predictions: results.setdefault(job.id, record))
     records = [results[job.id] for job in jobs]
     assert [r["status"] for r in records] == ["ok", "failed", "failed", "failed"]
     assert records[0]["ray"]["node"] and records[0]["schedule"] == {"where": "ray:cpu", "executor": "ray"}
     assert "died" in records[1]["error"] or "Crash" in records[1]["error"]
     assert records[2]["error"] == "RuntimeError: kaboom"
-    assert records[3]["error"] == "timed out after 5 s (--job-timeout)"
+    assert records[3]["error"] == "timed out after 30 s (--job-timeout)"
 
 
 def test_cli_runs_a_sweep_on_an_existing_cluster(cluster, tmp_path):

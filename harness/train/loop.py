@@ -119,23 +119,82 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, torch.cuda.OutOfMemoryError)
 
 
-class _Window:
-    """Time spent per kind of step (measured / warmup / compile), synchronising only where the kind changes."""
+class _Throughput:
+    """Steady-state samples/s and tokens/s. Each step is `warmup` (the run's first optimizer steps), `compile` (the
+    first steps of each batch shape under CUDA graphs) or `measured`; the clock is synchronised with the device only
+    where the kind of step changes, never per step."""
 
-    def __init__(self, device: str):
-        self.device, self.current, self.start = device, None, 0.0
+    def __init__(self, device: str, skip_steps: int):
+        self.device, self.skip_steps = device, skip_steps
         self.seconds = {"measured": 0.0, "warmup": 0.0, "compile": 0.0}
+        self.current: str | None = None
+        self.started = 0.0
+        self.shape_seen: dict[tuple, int] = {}
+        self.samples = self.tokens = self.steps = 0
 
-    def step(self, kind: str) -> None:
+    def begin(self, shape: tuple, optimizer_steps: int, compiled: bool) -> bool:
+        """Start timing a step; True if it is measured."""
+        seen = self.shape_seen.get(shape, 0)
+        self.shape_seen[shape] = seen + 1
+        kind = ("compile" if compiled and seen < SHAPE_WARMUP_STEPS
+                else "measured" if optimizer_steps >= self.skip_steps else "warmup")
         if kind != self.current:
-            self.close()
-            self.current, self.start = kind, time.perf_counter()
+            self.pause()
+            self.current, self.started = kind, time.perf_counter()
+        return kind == "measured"
 
-    def close(self) -> None:
+    def count(self, batch) -> None:
+        self.samples += batch.examples
+        self.tokens += batch.tokens
+        self.steps += 1
+
+    def restart(self) -> None:
+        """Forget what was measured: the steps from here on run another way (eager after a compile failure)."""
+        self.samples = self.tokens = self.steps = 0
+        self.seconds["measured"] = 0.0
+
+    def pause(self) -> None:
         if self.current is not None:
             synchronize(self.device)
-            self.seconds[self.current] += time.perf_counter() - self.start
+            self.seconds[self.current] += time.perf_counter() - self.started
             self.current = None
+
+    def report(self, outcome: TrainOutcome) -> None:
+        self.pause()
+        if self.seconds["measured"] > 0 and self.samples > 0:
+            outcome.samples_per_s = self.samples / self.seconds["measured"]
+            outcome.tokens_per_s = self.tokens / self.seconds["measured"]
+        outcome.measured_steps = self.steps
+        if self.seconds["compile"]:
+            outcome.compile_seconds = round(self.seconds["compile"], 3)
+
+
+class _BestEpoch:
+    """The best validation score so far, early stopping, and a CPU copy of the best weights while more epochs
+    follow (after the last epoch its weights are already in the model)."""
+
+    def __init__(self, higher_is_better: bool, patience: int | None):
+        self.higher_is_better, self.patience = higher_is_better, patience
+        self.score, self.epoch, self.validation, self.state, self.stale = None, 0, {}, None, 0
+
+    def update(self, epoch: int, validation: dict, primary: str, model, more_to_come: bool) -> None:
+        score = validation.get(primary)
+        better = self.score is None or (score is not None and (score > self.score if self.higher_is_better
+                                                               else score < self.score))
+        if better:
+            self.score, self.epoch, self.validation, self.stale = score, epoch, validation, 0
+            self.state = ({k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                          if more_to_come else None)
+        else:
+            self.stale += 1
+
+    @property
+    def patience_ran_out(self) -> bool:
+        return bool(self.patience) and self.stale >= self.patience
+
+    def restore(self, model, last_epoch: int) -> None:
+        if self.epoch != last_epoch and self.state is not None:
+            model.load_state_dict(self.state)
 
 
 def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: Hyperparameters, seed: int,
@@ -185,11 +244,8 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
 
     outcome = TrainOutcome(steps=0, epochs=0.0, best_epoch=0, best_validation={}, micro_batch=hp.batch_size,
                            grad_accum=hp.grad_accum, compiled=compiled, static_shapes=static)
-    skip = warmup_steps_excluded(total_steps)
-    window = _Window(device)
-    measured = {"samples": 0, "tokens": 0, "steps": 0}
-    shape_seen: dict[tuple, int] = {}
-    best_score, best_state, stale = None, None, 0
+    throughput = _Throughput(device, skip_steps=warmup_steps_excluded(total_steps))
+    best = _BestEpoch(higher_is_better, hp.early_stopping_patience)
     micro_done, epoch = 0, 0
     trained_seconds = 0.0           # training time so far, validation excluded (for --budget-seconds)
     epochs_planned = math.ceil(total_micro / batches_per_epoch)
@@ -201,10 +257,7 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
         epoch_start = time.perf_counter()
         micro_in_epoch = 0
         for batch in source.epoch(seed * 1_000_003 + epoch, limit=total_micro - micro_done):
-            warm = shape_seen.get(batch.shape, 0) < SHAPE_WARMUP_STEPS if compiled else False
-            shape_seen[batch.shape] = shape_seen.get(batch.shape, 0) + 1
-            include = outcome.steps >= skip and not warm
-            window.step("compile" if warm else "measured" if include else "warmup")
+            measured = throughput.begin(batch.shape, outcome.steps, compiled)
             if compiled:
                 torch.compiler.cudagraph_mark_step_begin()
             with accelerator.accumulate(model):
@@ -219,9 +272,7 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
                     log(f"compiled step failed ({type(exc).__name__}: {str(exc)[:200]}); continuing eagerly")
                     outcome.compile_error = f"{type(exc).__name__}: {str(exc)[:500]}"
                     compiled, step_model = False, model
-                    # Throughput then describes the eager path that finishes the job, not a mix of the two.
-                    measured.update(samples=0, tokens=0, steps=0)
-                    window.seconds["measured"] = 0.0
+                    throughput.restart()       # describe the eager path that finishes the job, not a mix
                     optimizer.zero_grad(set_to_none=True)
                     loss = model(**batch.tensors).loss
                     accelerator.backward(loss)
@@ -244,11 +295,9 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
             if time.monotonic() >= next_report:          # host clock only: no device sync
                 log(f"epoch {epoch}/{epochs_planned}: step {micro_in_epoch * world}/{batches_per_epoch}")
                 next_report = time.monotonic() + STEP_REPORT_EVERY_S
-            if include:
-                measured["samples"] += batch.examples
-                measured["tokens"] += batch.tokens
-                measured["steps"] += 1
-        window.close()
+            if measured:
+                throughput.count(batch)
+        throughput.pause()
         outcome.train_seconds += time.perf_counter() - epoch_start
         trained_seconds = outcome.train_seconds
         mean_loss = float(loss_sum) / max(1, micro_in_epoch)
@@ -256,30 +305,16 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
             raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch}")
         validation = validate(unwrapped)
         outcome.history.append(EpochRecord(epoch, mean_loss, validation, time.perf_counter() - epoch_start))
-        score = validation.get(primary)
-        log(f"epoch {epoch}: loss {mean_loss:.4f}, validation {primary} {score}")
-        improved = best_score is None or (score is not None and (score > best_score if higher_is_better
-                                                                 else score < best_score))
-        if improved:
-            best_score, outcome.best_epoch, outcome.best_validation, stale = score, epoch, validation, 0
-            # Keep a copy only if more epochs follow; the last epoch's weights are already in the model.
-            more_to_come = micro_done < total_micro and not outcome.budget_exhausted
-            best_state = ({k: v.detach().to("cpu", copy=True) for k, v in unwrapped.state_dict().items()}
-                          if more_to_come else None)
-        else:
-            stale += 1
-            if hp.early_stopping_patience and stale >= hp.early_stopping_patience:
-                log(f"early stopping after epoch {epoch}")
-                break
-    if outcome.best_epoch != epoch and best_state is not None:
-        unwrapped.load_state_dict(best_state)
+        log(f"epoch {epoch}: loss {mean_loss:.4f}, validation {primary} {validation.get(primary)}")
+        best.update(epoch, validation, primary, unwrapped,
+                    more_to_come=micro_done < total_micro and not outcome.budget_exhausted)
+        if best.patience_ran_out:
+            log(f"early stopping after epoch {epoch}")
+            break
+    best.restore(unwrapped, last_epoch=epoch)
+    outcome.best_epoch, outcome.best_validation = best.epoch, best.validation
     outcome.epochs = micro_done / batches_per_epoch
-    if window.seconds["measured"] > 0 and measured["samples"] > 0:
-        outcome.samples_per_s = measured["samples"] / window.seconds["measured"]
-        outcome.tokens_per_s = measured["tokens"] / window.seconds["measured"]
-    outcome.measured_steps = measured["steps"]
     outcome.compiled = compiled
-    if window.seconds["compile"]:
-        outcome.compile_seconds = round(window.seconds["compile"], 3)
+    throughput.report(outcome)
     accelerator.free_memory()
     return outcome
