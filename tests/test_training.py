@@ -68,8 +68,11 @@ def _tiny_classification_features(n=64):
 
 
 @pytest.mark.parametrize("static", [False, True])
-def test_train_model_runs_both_batch_paths(static):
+def test_train_model_runs_both_batch_paths(static, monkeypatch):
+    import torch._dynamo
     from transformers import AutoModelForSequenceClassification
+
+    monkeypatch.setattr(torch._dynamo, "reset", lambda: pytest.fail("nothing was compiled, nothing to release"))
 
     spec, tokenizer, features = _tiny_classification_features()
     torch.manual_seed(0)
@@ -174,10 +177,16 @@ def _train_compiled(monkeypatch, compile_fn, rows=96):
 def test_compiled_path_traces_the_model_and_reports_compile_time_apart(monkeypatch):
     """Dynamo captures forward and backward of a real model over static buckets (aot_eager: the graph capture
     without the minutes of code generation); the first steps of each shape are compile time, not throughput."""
+    import torch._dynamo
+
+    resets = []
+    real_reset = torch._dynamo.reset
+    monkeypatch.setattr(torch._dynamo, "reset", lambda: resets.append(1) or real_reset())
     outcome, source, _ = _train_compiled(
         monkeypatch, lambda model: torch.compile(model, backend="aot_eager", dynamic=False))
     assert outcome.compiled and outcome.static_shapes and outcome.compile_error is None
     assert outcome.steps == 2 * len(source) and outcome.compile_seconds > 0
+    assert resets == [1]            # graphs and their memory released for the worker's next job
     assert 0 < outcome.measured_steps <= outcome.steps - SHAPE_WARMUP_STEPS * len(source.buckets)
     assert all(e.train_loss == e.train_loss for e in outcome.history)
 

@@ -113,6 +113,15 @@ def compile_for_graphs(model):
     return torch.compile(model, mode="reduce-overhead", dynamic=False)
 
 
+def release_compiled_graphs() -> None:
+    """Drop the compiled graphs and their CUDA-graph memory pools. A worker runs job after job: the next job (perhaps
+    another model packed on the same GPU) must neither inherit this job's graph memory nor count its shapes against
+    dynamo's recompile limit."""
+    import torch._dynamo
+
+    torch._dynamo.reset()
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     import torch
 
@@ -241,6 +250,7 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     unwrapped = accelerator.unwrap_model(model)
     step_model = compile_for_graphs(model) if compiled else model
+    graphs_used = compiled
 
     outcome = TrainOutcome(steps=0, epochs=0.0, best_epoch=0, best_validation={}, micro_batch=hp.batch_size,
                            grad_accum=hp.grad_accum, compiled=compiled, static_shapes=static)
@@ -311,6 +321,9 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
         if best.patience_ran_out:
             log(f"early stopping after epoch {epoch}")
             break
+    if graphs_used:
+        step_model = loss = None            # the last replay's outputs live in the graphs' memory pool
+        release_compiled_graphs()
     best.restore(unwrapped, last_epoch=epoch)
     outcome.best_epoch, outcome.best_validation = best.epoch, best.validation
     outcome.epochs = micro_done / batches_per_epoch
