@@ -10,7 +10,8 @@ from harness.flops import device_peak_tflops, flops_per_token, mfu
 from harness.measure import PeakRSS, percentile
 from harness.settings import Hyperparameters
 from harness.train.batches import StaticBatches, bucket_width
-from harness.train.loop import COMPILE_MIN_STEPS, SHAPE_WARMUP_STEPS, compile_for_graphs, train_model, use_compile
+from harness.train.graphs import COMPILE_MIN_STEPS, SHAPE_WARMUP_STEPS, compile_for_graphs, use_compile
+from harness.train.loop import train_model
 
 
 def test_length_grouped_batches_cover_every_example_once_and_group_lengths():
@@ -157,10 +158,11 @@ def test_compile_is_used_only_where_it_pays():
 def _train_compiled(monkeypatch, compile_fn, rows=96):
     """The compiled path on CPU: the decision forced on, `compile_fn` in place of CUDA-graph compilation."""
     import harness.train.loop as loop
+    import harness.train.step as step
     from transformers import AutoModelForSequenceClassification
 
     monkeypatch.setattr(loop, "use_compile", lambda *args, **kwargs: True)
-    monkeypatch.setattr(loop, "compile_for_graphs", compile_fn)
+    monkeypatch.setattr(step, "compile_for_graphs", compile_fn)
     spec, tokenizer, features = _tiny_classification_features(rows)
     torch.manual_seed(0)
     model = AutoModelForSequenceClassification.from_pretrained(spec.source, num_labels=2)

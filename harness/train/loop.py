@@ -2,14 +2,11 @@
 
 Hot-loop rules: no host synchronisation per step (the loss is summed on the device and read once per epoch), token
 counts come from host-side lengths, batches are length-grouped and padded to a multiple of 8 (or to a few fixed
-bucket widths on the static path). Throughput is measured in steady state: the first optimizer steps (allocator
-growth, kernel selection) and, with compilation, the first steps of every shape are excluded and reported as
-compile time instead.
+bucket widths on the static path). Each epoch ends with validation; the best epoch's weights are restored.
 
-On a single CUDA GPU with enough steps to pay back compilation, the loop runs the static path: the training set
-lives on the GPU in length buckets and the model runs under `torch.compile(mode="reduce-overhead")`, i.e. CUDA
-graphs, one per bucket. Small fine-tuning steps are bound by kernel-launch overhead, not FLOPs, so replaying a
-graph is several times faster than launching the same kernels one by one.
+Its parts: where batches come from (`batches.py`: host-collated, or static buckets on the device), one step on one
+micro-batch (`step.py`, through CUDA graphs where `graphs.py` says they pay), steady-state throughput
+(`throughput.py`).
 """
 from __future__ import annotations
 
@@ -18,15 +15,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.measure import synchronize
 from harness.settings import Hyperparameters
-from harness.train.batches import BUCKETS, HostBatches, StaticBatches, static_fits
+from harness.train.batches import HostBatches, StaticBatches, static_fits
 from harness.train.device import accelerate_precision
+from harness.train.graphs import use_compile
+from harness.train.step import Stepper
+from harness.train.throughput import Throughput, warmup_steps_excluded
 
-COMPILE_MODES = ("auto", "on", "off")
-# Below this many optimizer steps a job finishes before CUDA-graph compilation (seconds per bucket) pays back.
-COMPILE_MIN_STEPS = 300
-SHAPE_WARMUP_STEPS = 3      # eager warm-up, graph recording, first replay
 STEP_REPORT_EVERY_S = 10.0  # how often a long epoch tells the progress display where it is
 
 
@@ -62,13 +57,6 @@ class TrainOutcome:
     budget_exhausted: bool = False          # --budget-seconds ended training
 
 
-def warmup_steps_excluded(total_steps: int) -> int:
-    """Optimizer steps left out of the throughput window: 10 % of the run, between 1 and 10 (0 for tiny runs)."""
-    if total_steps < 4:
-        return 0
-    return max(1, min(10, total_steps // 10))
-
-
 def make_optimizer(model, hp: Hyperparameters, device: str):
     import torch
 
@@ -91,91 +79,6 @@ def linear_schedule(optimizer, warmup: int, total: int):
             return (step + 1) / max(1, warmup)
         return max(0.0, (total - step) / max(1, total - warmup))
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def use_compile(mode: str, device: str, precision: str, world: int, total_steps: int, grad_accum: int = 1) -> bool:
-    """CUDA graphs where they pay: one CUDA process, bf16/fp32 (fp16 needs a loss scaler), enough steps, and no
-    gradient accumulation (accumulating into a gradient that the next graph replay overwrites is not allowed)."""
-    if mode not in COMPILE_MODES:
-        raise ValueError(f"compile mode {mode!r} not in {COMPILE_MODES}")
-    if mode == "off" or device != "cuda" or world != 1 or precision == "fp16" or grad_accum != 1:
-        return False
-    return mode == "on" or total_steps >= COMPILE_MIN_STEPS
-
-
-def compile_for_graphs(model):
-    """The model under CUDA graphs: one graph per static batch shape (length bucket), recorded on its first steps."""
-    import torch
-    import torch._dynamo.config as dynamo_config
-
-    # Each bucket width is one recompilation; past the limit dynamo would silently run that shape eagerly.
-    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, 2 * len(BUCKETS))
-    return torch.compile(model, mode="reduce-overhead", dynamic=False)
-
-
-def release_compiled_graphs() -> None:
-    """Drop the compiled graphs and their CUDA-graph memory pools. A worker runs job after job: the next job (perhaps
-    another model packed on the same GPU) must neither inherit this job's graph memory nor count its shapes against
-    dynamo's recompile limit."""
-    import torch._dynamo
-
-    torch._dynamo.reset()
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    import torch
-
-    return isinstance(exc, torch.cuda.OutOfMemoryError)
-
-
-class _Throughput:
-    """Steady-state samples/s and tokens/s. Each step is `warmup` (the run's first optimizer steps), `compile` (the
-    first steps of each batch shape under CUDA graphs) or `measured`; the clock is synchronised with the device only
-    where the kind of step changes, never per step."""
-
-    def __init__(self, device: str, skip_steps: int):
-        self.device, self.skip_steps = device, skip_steps
-        self.seconds = {"measured": 0.0, "warmup": 0.0, "compile": 0.0}
-        self.current: str | None = None
-        self.started = 0.0
-        self.shape_seen: dict[tuple, int] = {}
-        self.samples = self.tokens = self.steps = 0
-
-    def begin(self, shape: tuple, optimizer_steps: int, compiled: bool) -> bool:
-        """Start timing a step; True if it is measured."""
-        seen = self.shape_seen.get(shape, 0)
-        self.shape_seen[shape] = seen + 1
-        kind = ("compile" if compiled and seen < SHAPE_WARMUP_STEPS
-                else "measured" if optimizer_steps >= self.skip_steps else "warmup")
-        if kind != self.current:
-            self.pause()
-            self.current, self.started = kind, time.perf_counter()
-        return kind == "measured"
-
-    def count(self, batch) -> None:
-        self.samples += batch.examples
-        self.tokens += batch.tokens
-        self.steps += 1
-
-    def restart(self) -> None:
-        """Forget what was measured: the steps from here on run another way (eager after a compile failure)."""
-        self.samples = self.tokens = self.steps = 0
-        self.seconds["measured"] = 0.0
-
-    def pause(self) -> None:
-        if self.current is not None:
-            synchronize(self.device)
-            self.seconds[self.current] += time.perf_counter() - self.started
-            self.current = None
-
-    def report(self, outcome: TrainOutcome) -> None:
-        self.pause()
-        if self.seconds["measured"] > 0 and self.samples > 0:
-            outcome.samples_per_s = self.samples / self.seconds["measured"]
-            outcome.tokens_per_s = self.tokens / self.seconds["measured"]
-        outcome.measured_steps = self.steps
-        if self.seconds["compile"]:
-            outcome.compile_seconds = round(self.seconds["compile"], 3)
 
 
 class _BestEpoch:
@@ -249,85 +152,59 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     scheduler = linear_schedule(optimizer, int(hp.warmup_ratio * total_steps), total_steps)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     unwrapped = accelerator.unwrap_model(model)
-    step_model = compile_for_graphs(model) if compiled else model
-    graphs_used = compiled
 
     outcome = TrainOutcome(steps=0, epochs=0.0, best_epoch=0, best_validation={}, micro_batch=hp.batch_size,
                            grad_accum=hp.grad_accum, compiled=compiled, static_shapes=static)
-    throughput = _Throughput(device, skip_steps=warmup_steps_excluded(total_steps))
+    throughput = Throughput(device, skip_steps=warmup_steps_excluded(total_steps))
+    stepper = Stepper(model, accelerator, optimizer, scheduler, hp.max_grad_norm, compiled, log,
+                       on_fallback=throughput.restart)        # measure the eager path that finishes the job
     best = _BestEpoch(higher_is_better, hp.early_stopping_patience)
     micro_done, epoch = 0, 0
     trained_seconds = 0.0           # training time so far, validation excluded (for --budget-seconds)
     epochs_planned = math.ceil(total_micro / batches_per_epoch)
     next_report = time.monotonic() + STEP_REPORT_EVERY_S
-    while micro_done < total_micro and not outcome.budget_exhausted:
-        epoch += 1
-        model.train()
-        loss_sum = torch.zeros((), device=accelerator.device)
-        epoch_start = time.perf_counter()
-        micro_in_epoch = 0
-        for batch in source.epoch(seed * 1_000_003 + epoch, limit=total_micro - micro_done):
-            measured = throughput.begin(batch.shape, outcome.steps, compiled)
-            if compiled:
-                torch.compiler.cudagraph_mark_step_begin()
-            with accelerator.accumulate(model):
-                try:
-                    loss = step_model(**batch.tensors).loss
-                    accelerator.backward(loss)
-                except Exception as exc:  # noqa: BLE001 - a model torch.compile or CUDA graphs cannot handle
-                    # still trains: this batch again, eagerly, and every later one. Out-of-memory is not a compile
-                    # failure: it goes up to the retry with a smaller micro-batch.
-                    if not compiled or is_out_of_memory(exc):
-                        raise
-                    log(f"compiled step failed ({type(exc).__name__}: {str(exc)[:200]}); continuing eagerly")
-                    outcome.compile_error = f"{type(exc).__name__}: {str(exc)[:500]}"
-                    compiled, step_model = False, model
-                    throughput.restart()       # describe the eager path that finishes the job, not a mix
-                    optimizer.zero_grad(set_to_none=True)
-                    loss = model(**batch.tensors).loss
-                    accelerator.backward(loss)
-                if accelerator.sync_gradients:
-                    if hp.max_grad_norm:
-                        accelerator.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
-                    optimizer.step()
-                    scheduler.step()
-                    # None, not zeros: a zeroed .grad would be the previous CUDA-graph replay's output,
-                    # which the next replay overwrites.
-                    optimizer.zero_grad(set_to_none=True)
-                    outcome.steps += 1
-            loss_sum += loss.detach()
-            micro_done += world          # every rank ran one micro-batch of the global step
-            micro_in_epoch += 1
-            if hp.budget_seconds and accelerator.sync_gradients and \
-                    trained_seconds + time.perf_counter() - epoch_start >= hp.budget_seconds:
-                outcome.budget_exhausted = True
+    try:
+        while micro_done < total_micro and not outcome.budget_exhausted:
+            epoch += 1
+            model.train()
+            loss_sum = torch.zeros((), device=accelerator.device)
+            epoch_start = time.perf_counter()
+            micro_in_epoch = 0
+            for batch in source.epoch(seed * 1_000_003 + epoch, limit=total_micro - micro_done):
+                measured = throughput.begin(batch.shape, stepper.optimizer_steps, stepper.compiled)
+                loss_sum += stepper.step(batch)
+                micro_done += world          # every rank ran one micro-batch of the global step
+                micro_in_epoch += 1
+                if hp.budget_seconds and accelerator.sync_gradients and \
+                        trained_seconds + time.perf_counter() - epoch_start >= hp.budget_seconds:
+                    outcome.budget_exhausted = True
+                    break
+                if time.monotonic() >= next_report:          # host clock only: no device sync
+                    log(f"epoch {epoch}/{epochs_planned}: step {micro_in_epoch * world}/{batches_per_epoch}")
+                    next_report = time.monotonic() + STEP_REPORT_EVERY_S
+                if measured:
+                    throughput.count(batch)
+            throughput.pause()
+            outcome.train_seconds += time.perf_counter() - epoch_start
+            trained_seconds = outcome.train_seconds
+            mean_loss = float(loss_sum) / max(1, micro_in_epoch)
+            if not math.isfinite(mean_loss):
+                raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch}")
+            validation = validate(unwrapped)
+            outcome.history.append(EpochRecord(epoch, mean_loss, validation, time.perf_counter() - epoch_start))
+            log(f"epoch {epoch}: loss {mean_loss:.4f}, validation {primary} {validation.get(primary)}")
+            best.update(epoch, validation, primary, unwrapped,
+                        more_to_come=micro_done < total_micro and not outcome.budget_exhausted)
+            if best.patience_ran_out:
+                log(f"early stopping after epoch {epoch}")
                 break
-            if time.monotonic() >= next_report:          # host clock only: no device sync
-                log(f"epoch {epoch}/{epochs_planned}: step {micro_in_epoch * world}/{batches_per_epoch}")
-                next_report = time.monotonic() + STEP_REPORT_EVERY_S
-            if measured:
-                throughput.count(batch)
-        throughput.pause()
-        outcome.train_seconds += time.perf_counter() - epoch_start
-        trained_seconds = outcome.train_seconds
-        mean_loss = float(loss_sum) / max(1, micro_in_epoch)
-        if not math.isfinite(mean_loss):
-            raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch}")
-        validation = validate(unwrapped)
-        outcome.history.append(EpochRecord(epoch, mean_loss, validation, time.perf_counter() - epoch_start))
-        log(f"epoch {epoch}: loss {mean_loss:.4f}, validation {primary} {validation.get(primary)}")
-        best.update(epoch, validation, primary, unwrapped,
-                    more_to_come=micro_done < total_micro and not outcome.budget_exhausted)
-        if best.patience_ran_out:
-            log(f"early stopping after epoch {epoch}")
-            break
-    if graphs_used:
-        step_model = loss = None            # the last replay's outputs live in the graphs' memory pool
-        release_compiled_graphs()
+    finally:
+        stepper.release()       # also on the way out of a failure: an OOM retry needs the graphs' memory back
     best.restore(unwrapped, last_epoch=epoch)
     outcome.best_epoch, outcome.best_validation = best.epoch, best.validation
     outcome.epochs = micro_done / batches_per_epoch
-    outcome.compiled = compiled
+    outcome.steps, outcome.compiled, outcome.compile_error = (stepper.optimizer_steps, stepper.compiled,
+                                                              stepper.compile_error)
     throughput.report(outcome)
     accelerator.free_memory()
     return outcome
