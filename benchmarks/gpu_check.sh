@@ -28,7 +28,7 @@ python3 -c "import torch, transformers, accelerate, datasets, pyarrow; print('to
 
 if want tests; then
 echo "== 0. tests/test_gpu.py"
-timeout 170 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tail -n 25
+PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 timeout 170 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tail -n 25
 fi
 
 if want trainer; then

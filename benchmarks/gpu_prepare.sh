@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares what benchmarks/gpu_check.sh needs on a GPU machine that has torch, transformers and accelerate but no
 # network: SST-2 from ../shared/data, bert-base-uncased's WordPiece files (MiniLM ships the same vocabulary), and
-# wheels of the pure-Python packages the machine may lack (datasets with its needs, pytest). Run it from the
+# wheels of the pure-Python packages the machine may lack (datasets with its needs). Run it from the
 # repository root with the venv active; it writes .gpu/ and .whl/ (both git-ignored; carry them to the machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,6 @@ fetch() { python -m pip download -q --no-deps --only-binary=:all: --python-versi
 fetch .whl "datasets==$(python -c 'import datasets; print(datasets.__version__)')" \
   "dill==$(python -c 'import dill; print(dill.__version__)')" \
   "multiprocess==$(python -c 'import multiprocess; print(multiprocess.__version__)')" \
-  "fsspec==$(python -c 'import fsspec; print(fsspec.__version__)')" pytest pluggy iniconfig pygments
-fetch .whl/fallback datasets==4.4.1 dill==0.4.0 multiprocess==0.70.18 fsspec==2025.10.0 pytest pluggy iniconfig pygments
+  "fsspec==$(python -c 'import fsspec; print(fsspec.__version__)')"
+fetch .whl/fallback datasets==4.4.1 dill==0.4.0 multiprocess==0.70.18 fsspec==2025.10.0
 du -sh .gpu .whl
