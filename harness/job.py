@@ -29,7 +29,7 @@ def base_record(job: Job, run: str) -> dict[str, Any]:
         "model_revision": spec.get("revision"), "family": spec["family"], "task": job.task,
         "task_family": job.task_family, "kind": job.kind, "seed": job.seed, "status": "failed", "error": None,
         "metrics": {}, "primary_metric": None, "higher_is_better": True, "score": None,
-        "validation": None, "params": None, "trainable_params": None, "optimizer_state_bytes": None,
+        "validation": None, "params": None, "trainable_params": None, "optimizer_state_bytes": None, "attention": None,
         "tuning": job.tuning, "lora": job.lora, "grid": job.grid,
         "train": {}, "eval": {}, "memory": {},
         "device": None, "precision": None, "hyperparameters": job.hyperparameters,
@@ -191,6 +191,8 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
         record["params"] = sum(p.numel() for p in model.parameters())
         record["trainable_params"] = trainable_parameters(model)
         record["optimizer_state_bytes"] = optimizer_state_bytes(model)
+        # sdpa (fused kernels) or eager: a model without SDPA support is slower for a reason worth seeing
+        record["attention"] = getattr(model.config, "_attn_implementation", None)
         try:
             outcome = train_model(model, train_features, columns=kind.train_columns(), pad_id=tokenizer.pad_token_id,
                                   separately_padded=kind.padded_separately(spec),

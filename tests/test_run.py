@@ -49,6 +49,7 @@ def test_sweep_writes_one_valid_record_per_job(sweep):
         assert record["eval"]["latency_ms_p50"] > 0 and record["eval"]["latency_ms_p95"] >= record["eval"]["latency_ms_p50"]
         assert record["data"]["sample"] is True and record["data"]["used"]["train"] == 48
         assert record["params"] >= record["trainable_params"] > 0
+        assert record["attention"] == "sdpa"          # what transformers picks where the model supports it
     families = {r["model"]: r["family"] for r in lines}
     assert families == {"tiny-bert": "encoder", "tiny-gpt2": "decoder", "tiny-t5": "encoder-decoder"}
     stsb = [r for r in lines if r["task"] == "stsb" and r["status"] == "ok"]
