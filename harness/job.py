@@ -29,7 +29,8 @@ def base_record(job: Job, run: str) -> dict[str, Any]:
         "model_revision": spec.get("revision"), "family": spec["family"], "task": job.task,
         "task_family": job.task_family, "kind": job.kind, "seed": job.seed, "status": "failed", "error": None,
         "metrics": {}, "primary_metric": None, "higher_is_better": True, "score": None,
-        "validation": None, "params": None, "trainable_params": None, "optimizer_state_bytes": None, "attention": None,
+        "validation": None, "params": None, "trainable_params": None, "optimizer_state_bytes": None,
+        "attention": None, "cpu_threads": None,
         "tuning": job.tuning, "lora": job.lora, "grid": job.grid,
         "train": {}, "eval": {}, "memory": {},
         "device": None, "precision": None, "hyperparameters": job.hyperparameters,
@@ -63,6 +64,7 @@ def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None
         device = resolve_device(job.device)
         record["device"] = _device_name(device)
         record["precision"] = resolve_precision(job.precision, device)
+        record["cpu_threads"] = _torch_threads()    # CPU speed figures depend on it (workers split the cores)
         release_freed_memory()      # workers run many jobs: start this job's RSS peak from what is really live
         with PeakRSS() as rss, PeakGPU(device) as gpu:
             predictions = _execute(job, record, device, log)
@@ -78,6 +80,12 @@ def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None
     record["wall_seconds"] = round(time.perf_counter() - started, 3)
     record["finished_at"] = _now()
     return record, predictions
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def _device_name(device: str) -> str:

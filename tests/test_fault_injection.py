@@ -66,5 +66,6 @@ def test_sweep_survives_repeated_sigkill_and_completes(tmp_path):
     assert len(counts) == 6, f"seed {seed}: {log}"
     assert set(counts.values()) == {1}, f"a job has several records (seed {seed}: {log}): {counts}"
     assert all(r["status"] == "ok" for r in records), [r.get("error") for r in records]
+    assert {r["cpu_threads"] for r in records} == {max(1, (os.cpu_count() or 1) // 2)}    # 2 workers split the cores
     assert kills >= KILLS or len(kept) == 6
     print(f"seed {seed}: {kills} kills: {log}")

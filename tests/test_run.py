@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -50,6 +51,7 @@ def test_sweep_writes_one_valid_record_per_job(sweep):
         assert record["data"]["sample"] is True and record["data"]["used"]["train"] == 48
         assert record["params"] >= record["trainable_params"] > 0
         assert record["attention"] == "sdpa"          # what transformers picks where the model supports it
+        assert record["cpu_threads"] == (os.cpu_count() or 1)         # one worker gets every core
     families = {r["model"]: r["family"] for r in lines}
     assert families == {"tiny-bert": "encoder", "tiny-gpt2": "decoder", "tiny-t5": "encoder-decoder"}
     stsb = [r for r in lines if r["task"] == "stsb" and r["status"] == "ok"]
