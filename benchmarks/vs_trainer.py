@@ -67,6 +67,7 @@ def run_harness(model_dir: str, args, output: Path) -> dict:
         raise SystemExit(f"harness job failed: {record['error']}")
     return {"samples_per_s": record["train"]["samples_per_s"], "train_seconds": record["train"]["seconds"],
             "compile_seconds": record["train"].get("compile_seconds"), "accuracy": record["metrics"]["accuracy"],
+            "compiled": record["train"].get("compiled"), "compile_error": record["train"].get("compile_error"),
             "job_wall_seconds": wall, "train_rows": record["data"]["used"]["train"]}
 
 
@@ -180,6 +181,8 @@ def main() -> None:
              else ""))
     print(f"{'Trainer':10} {theirs['samples_per_s'] or float('nan'):12.1f} {theirs['train_seconds']:9.1f} "
           f"{theirs['accuracy']:8.4f}")
+    if ours.get("compile_error"):
+        print(f"harness: a compiled step failed and the job continued eagerly: {ours['compile_error']}")
     if theirs.get("note"):
         print(f"note: {theirs['note']} (accuracy is after {args.trainer_epochs:g} epoch(s))")
     print(f"ratio harness/Trainer: steady-state samples/s {speedup:.2f}x, end-to-end training time "
