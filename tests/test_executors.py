@@ -54,6 +54,8 @@ def fake_job(job: Job, run: str = "", log=lambda _: None):
             return record, None
     time.sleep(float(job.options.get("seconds", 0)))
     record.update(status="ok", score=1.0, primary_metric="accuracy")
+    if job.options.get("peak_rss_gib"):         # as if the job's memory peak had been this high
+        record["memory"] = {"peak_rss_bytes": int(job.options["peak_rss_gib"] * GiB)}
     return record, {"job": job.id, "predictions": [1]}
 
 
@@ -118,6 +120,16 @@ def test_results_progress_and_placement_are_reported():
     assert {text for _, text in progress.updates} == {"epoch 1: loss 0.5 (fake)"}
     assert len({r["pid"] for r in records}) <= 2                      # persistent workers, reused
     assert all(r["schedule"]["where"] == "cpu" for r in records)
+
+
+def test_a_worker_retires_after_a_memory_heavy_job_and_a_fresh_one_goes_on():
+    """A job that grew the worker's RSS by gigabytes leaves the allocator's state behind, which would inflate the
+    next jobs' measured peaks: its worker retires and the next job runs in a fresh process."""
+    jobs = [make_job(0), make_job(1, peak_rss_gib=8), make_job(2), make_job(3)]
+    records, _ = run_jobs(jobs, workers=1)
+    assert [r["status"] for r in records] == ["ok"] * 4
+    pids = [r["pid"] for r in records]
+    assert pids[0] == pids[1] != pids[2] == pids[3]
 
 
 def test_crash_exit_and_exception_fail_one_job_each_and_the_sweep_goes_on():

@@ -264,6 +264,7 @@ class LocalExecutor:
 
                 for worker in busy:
                     record = predictions = None
+                    retiring = False
                     if worker.conn in ready:
                         try:
                             while worker.conn.poll():
@@ -271,13 +272,18 @@ class LocalExecutor:
                                 if message[0] == "progress":
                                     progress.update(message[1], message[2])
                                 elif message[0] == "result":
-                                    record, predictions = message[1], message[2]
+                                    record, predictions, retiring = message[1], message[2], message[3]
                                     break
                         except (EOFError, OSError):
                             pass
                     if record is not None:
                         placement, worker.placement = worker.placement, None
                         finish(placement, record, predictions)
+                        if retiring:        # it exits by itself (see worker.should_retire); start its successor
+                            self._stop(worker, graceful=True)
+                            workers.remove(worker)
+                            if pending:
+                                workers.append(self._spawn(worker.device, threads))
                         continue
                     reason = None
                     if worker.process.sentinel in ready or not worker.process.is_alive():

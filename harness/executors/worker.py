@@ -94,6 +94,21 @@ def _preload(threads: int | None) -> None:
     quiet_libraries()
 
 
+# A job whose RSS peak rose this far above the freshly started worker's leaves the C allocator in a state
+# (fragmented heap, glibc's raised mmap threshold) that inflates the peaks measured for the jobs after it: the
+# worker retires after such a job and a fresh one takes its place. Not a worker holding a CUDA context: costly to
+# restart, and the GPU's memory is its jobs' figure.
+RETIRE_AFTER_GROWTH_BYTES = 1 << 30
+
+
+def should_retire(record: dict, start_rss: int | None) -> bool:
+    peak = (record.get("memory") or {}).get("peak_rss_bytes")
+    if not peak or not start_rss or peak - start_rss <= RETIRE_AFTER_GROWTH_BYTES:
+        return False
+    torch = sys.modules.get("torch")
+    return not (torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized())
+
+
 def _release_memory() -> None:
     import gc
 
@@ -111,7 +126,10 @@ def worker_main(conn, threads: int | None, job_fn: str = DEFAULT_JOB_FN, parent_
     if job_fn == DEFAULT_JOB_FN:
         _preload(threads)
     run = load_function(job_fn)
+    from harness.measure import current_rss_bytes
     from harness.plan import Job
+
+    start_rss = current_rss_bytes()
 
     while True:
         try:
@@ -137,8 +155,11 @@ def worker_main(conn, threads: int | None, job_fn: str = DEFAULT_JOB_FN, parent_
             from harness.job import failed_record
 
             record, predictions = failed_record(job, run_name, f"{type(exc).__name__}: {exc}"), None
+        retire = should_retire(record, start_rss)
         try:
-            conn.send(("result", record, predictions))
+            conn.send(("result", record, predictions, retire))
         except (OSError, BrokenPipeError):
+            return
+        if retire:
             return
         _release_memory()
