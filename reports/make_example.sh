@@ -5,7 +5,7 @@
 #   reports/make_example.sh                  # DATA=../shared/data RUN=runs/example by default
 #   DATA=/path/to/data RUN=/tmp/ex reports/make_example.sh
 #
-# The run resumes: rerunning after an interruption only runs the missing jobs. It took 80 minutes on a busy
+# The run resumes: rerunning after an interruption only runs the missing jobs. It took 60 to 80 minutes on a busy
 # two-core CPU (MiniLM on SQuAD, WMT16 and XSum dominates: long inputs and generation); minutes on a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
