@@ -94,14 +94,35 @@ def test_gpu_inventory_falls_back_to_the_driver_when_the_child_cannot_tell(monke
     assert devices.cuda_inventory() == [("NVIDIA A100", 20, 10)]
 
 
-def test_the_real_gpu_inventory_probe_agrees_with_torch():
+def test_the_real_gpu_inventory_probe_reads_name_total_and_free_from_torch_in_the_child(monkeypatch):
+    """The probe's own text runs in the child, after a prelude that gives the child's torch two fake GPUs: the
+    driver gets each GPU's name, total and free memory in that order (mem_get_info answers free first)."""
+    import torch
+
+    import harness.schedule.devices as devices
+
+    _pretend_gpus(monkeypatch, 2)
+    fake_cuda = ("import torch\n"
+                 "torch.cuda.device_count = lambda: 2\n"
+                 "torch.cuda.get_device_name = lambda i: f'Fake GPU {i}'\n"
+                 "torch.cuda.mem_get_info = lambda i: (1000 + i, 5000 + i)  # (free, total), as torch answers\n")
+    monkeypatch.setattr(devices, "_INVENTORY", fake_cuda + devices._INVENTORY)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: pytest.fail("the driver queried CUDA itself"))
+    assert devices.cuda_inventory() == [("Fake GPU 0", 5000, 1000), ("Fake GPU 1", 5001, 1001)]
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_real_gpu_inventory_probe_agrees_with_torch_on_a_gpu():
     import torch
 
     from harness.schedule.devices import cuda_inventory
 
     found = cuda_inventory()
-    assert len(found) == torch.cuda.device_count()
-    assert all(0 <= free <= total for _, total, free in found)
+    assert len(found) == torch.cuda.device_count() > 0
+    for i, (name, total, free) in enumerate(found):
+        assert name == torch.cuda.get_device_name(i)
+        assert total == torch.cuda.get_device_properties(i).total_memory
+        assert 0 < free <= total
 
 
 def test_visible_ids_follow_the_drivers_cuda_visible_devices():
