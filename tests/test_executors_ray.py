@@ -1,4 +1,5 @@
-"""The Ray executor against a real local Ray cluster started by the test (skipped when Ray is not installed)."""
+"""The Ray executor against one real local Ray instance shared by the module (the `ray` extra, which `make test`
+installs). Slow: Ray takes seconds to start, one job hangs until its 30 s timeout, and the CLI test runs a sweep."""
 from __future__ import annotations
 
 import json
@@ -8,12 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import ray
 
-ray = pytest.importorskip("ray")
+from harness.executors import SweepOptions
+from harness.executors.ray_executor import RayExecutor
+from test_executors import FAKE, make_job
 
-from harness.executors import SweepOptions  # noqa: E402
-from harness.executors.ray_executor import RayExecutor  # noqa: E402
-from test_executors import FAKE, make_job  # noqa: E402
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
