@@ -229,3 +229,35 @@ def test_cnn_dailymail_has_no_sample_and_is_skipped_by_all(registry):
     plan = plan_run("tiny-bert", "summarization", data="sample", warn=warnings.append)
     assert plan.tasks == ["xsum"] and "cnn_dailymail" in plan.skipped_tasks
     assert any("cnn_dailymail" in w for w in warnings)
+
+
+# --- records are split on newlines only ---------------------------------------------------------------------------
+# str.splitlines() also breaks on these; inside a record they are ordinary characters.
+UNICODE_BREAKS = "\u2028\u2029\x85\x0c\x1c\x1d\x1e"
+
+
+def test_jsonl_string_holding_unicode_line_separators_reads(tmp_path):
+    # U+2028, U+2029 and NEL are legal raw inside a JSON string (the C0 controls are not, so they are escaped here)
+    texts = ["one\u2028two", "three\u2029four\x85five", "six\x0cseven\x1e"]
+    lines = [json.dumps({"sentence": t, "label": i % 2}, ensure_ascii=False) for i, t in enumerate(texts)]
+    path = tmp_path / "train.jsonl"
+    path.write_text(lines[0] + "\r\n" + lines[1] + "\n\n" + lines[2] + "\n", encoding="utf-8")
+    assert "\u2028" in path.read_text(encoding="utf-8")
+    assert [r["sentence"] for r in read_file(path, "jsonl")] == texts
+
+
+def test_parallel_text_with_unicode_line_separators_stays_aligned(tmp_path):
+    english = [f"first{UNICODE_BREAKS}line", "second line", "third\x85line"]
+    romanian = ["primul rând", f"al doilea{UNICODE_BREAKS}rând", "al treilea rând"]
+    (tmp_path / "news.en").write_text("\n".join(english) + "\n", encoding="utf-8")
+    (tmp_path / "news.ro").write_text("\r\n".join(romanian) + "\r\n", encoding="utf-8")
+    rows = read_file(tmp_path / "news", "parallel_text")
+    assert rows == [{"en": e, "ro": r} for e, r in zip(english, romanian)]
+
+
+def test_conll_token_holding_a_unicode_line_separator_stays_one_token(tmp_path):
+    path = tmp_path / "train.txt"
+    path.write_text("Foo\u2028Bar NNP B-NP B-ORG\nsays VBZ B-VP O\n\nHi\x85there UH B-INTJ O\n", encoding="utf-8")
+    rows = read_file(path, "conll")
+    assert [r["tokens"] for r in rows] == [["Foo\u2028Bar", "says"], ["Hi\x85there"]]
+    assert [r["ner_tags"] for r in rows] == [["B-ORG", "O"], ["O"]]

@@ -107,3 +107,12 @@ def test_missing_data_dir_files_fall_back_to_hub_with_a_clear_error(tmp_path):
     with pytest.raises(UserError) as err:
         _prepared("mrpc", [], tmp_path)
     assert "not cached and the hub is offline" in str(err.value) and "--data mrpc=PATH" in str(err.value)
+
+
+def test_tsv_and_csv_fields_holding_unicode_line_separators(tmp_path):
+    # str.splitlines() breaks records on these; only \n (and \r\n) end a record
+    odd = "a\u2028b\u2029c\x85d\x0ce\x1cf\x1dg\x1eh"
+    (tmp_path / "train.tsv").write_text(f"sentence\tlabel\r\n{odd}\t1\r\nplain\t0\r\n", encoding="utf-8")
+    assert [r["sentence"] for r in read_file(tmp_path / "train.tsv", "glue_tsv")] == [odd, "plain"]
+    (tmp_path / "train.csv").write_text(f'sentence,label\n{odd},1\n"two\nlines",0\n', encoding="utf-8")
+    assert [r["sentence"] for r in read_file(tmp_path / "train.csv", "csv")] == [odd, "two\nlines"]

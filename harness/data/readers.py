@@ -5,6 +5,7 @@ Every failure a user can cause (missing, empty, undecodable, malformed) is a `Us
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sys
@@ -63,11 +64,26 @@ def _text(path: Path, encoding: str = "utf-8") -> str:
                         hint="convert it to UTF-8") from None
 
 
+def lines_of(text: str) -> list[str]:
+    """The records of a line-based file, split on LF only (a CR before it is dropped). Not str.splitlines(): it also
+    breaks on U+2028, U+2029, NEL, form feed and U+001C-U+001E, which are ordinary characters inside a JSON string, a
+    sentence or a token, and splitting there would cut a record or shift parallel lines."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _columns(line: str) -> list[str]:
+    """Whitespace-separated columns (CoNLL): spaces and tabs only, so a token may hold any other character."""
+    stripped = line.strip(" \t")
+    return re.split(r"[ \t]+", stripped) if stripped else []
+
+
 @reader("glue_tsv", "tsv")
 def read_tsv(path: Path) -> Rows:
     # GLUE files start with a BOM (MRPC) and hold unbalanced quotes, so quoting is off: a tab is the only separator.
-    lines = _text(path, "utf-8-sig").splitlines()
-    lines = [line for line in lines if line.strip()]
+    lines = [line for line in lines_of(_text(path, "utf-8-sig")) if line.strip()]
     if len(lines) < 2:
         return []
     header = lines[0].split("\t")
@@ -85,7 +101,8 @@ def read_tsv(path: Path) -> Rows:
 def read_csv(path: Path) -> Rows:
     csv.field_size_limit(sys.maxsize)
     try:
-        return list(csv.DictReader(_text(path, "utf-8-sig").splitlines()))
+        # newline="": the csv module finds record ends itself (\n, \r\n, or inside quotes part of a field)
+        return list(csv.DictReader(io.StringIO(_text(path, "utf-8-sig"), newline="")))
     except csv.Error as exc:
         raise UserError(f"data file {path} is not valid CSV: {exc}") from None
 
@@ -93,7 +110,7 @@ def read_csv(path: Path) -> Rows:
 @reader("jsonl")
 def read_jsonl(path: Path) -> Rows:
     rows = []
-    for number, line in enumerate(_text(path).splitlines(), start=1):
+    for number, line in enumerate(lines_of(_text(path)), start=1):
         if not line.strip():
             continue
         try:
@@ -125,8 +142,8 @@ def read_conll(path: Path) -> Rows:
     sentences: list[tuple[list[str], list[str]]] = []
     tokens: list[str] = []
     tags: list[str] = []
-    for number, line in enumerate(_text(path).splitlines(), start=1):
-        parts = line.split()
+    for number, line in enumerate(lines_of(_text(path)), start=1):
+        parts = _columns(line)
         if not parts or parts[0] == "-DOCSTART-":
             if tokens:
                 sentences.append((tokens, tags))
@@ -204,7 +221,7 @@ def read_parallel(path: Path) -> Rows:
                         hint="give the common stem, e.g. --data wmt16_en_ro=DIR/newstest2016")
     columns = {}
     for file in siblings:
-        columns[file.suffix[1:]] = _text(file).splitlines()
+        columns[file.suffix[1:]] = lines_of(_text(file))
     (lang_a, lines_a), (lang_b, lines_b) = columns.items()
     if len(lines_a) != len(lines_b):
         raise UserError(f"parallel text {path}: {len(lines_a)} lines in .{lang_a} but {len(lines_b)} in .{lang_b}")

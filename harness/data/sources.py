@@ -18,7 +18,7 @@ from harness.tasks.card import SPLIT_ROLES, TaskCard
 _ROLE_ALIASES = {"train": "train", "validation": "validation", "valid": "validation", "dev": "validation",
                  "eval": "test", "test": "test"}
 # Bump when reading or standardising changes meaning, so prepared caches are rebuilt.
-DATA_CODE_VERSION = "1"
+DATA_CODE_VERSION = "2"
 
 
 @dataclass(frozen=True)
