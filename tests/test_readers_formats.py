@@ -261,3 +261,50 @@ def test_conll_token_holding_a_unicode_line_separator_stays_one_token(tmp_path):
     rows = read_file(path, "conll")
     assert [r["tokens"] for r in rows] == [["Foo\u2028Bar", "says"], ["Hi\x85there"]]
     assert [r["ner_tags"] for r in rows] == [["B-ORG", "O"], ["O"]]
+
+
+# --- the original CoNLL-2003 file names -------------------------------------------------------------------------
+ORIGINAL_CONLL = ("eng.train", "eng.testa", "eng.testb")
+
+
+def _planned_conll(**data):
+    """Plan a run on the conll2003 task as `harness run` does; the prepared splits of its job."""
+    from datasets import load_from_disk
+
+    from harness.api import plan_run
+
+    plan = plan_run("tiny-bert", "conll2003", warn=lambda _: None, **data)
+    path = plan.jobs[0].data["path"]
+    return plan.jobs[0].data["sizes"], {role: load_from_disk(f"{path}/{role}") for role in plan.jobs[0].data["sizes"]}
+
+
+def test_folder_with_the_original_conll_names_is_read(tmp_path, registry):
+    folder = tmp_path / "conll2003"
+    folder.mkdir()
+    sentences = IOB1.split("\n\n", 1)[1]          # two sentences in IOB1, without the -DOCSTART- line
+    for number, name in enumerate(ORIGINAL_CONLL):
+        (folder / name).write_text("-DOCSTART- -X- O O\n\n" + sentences * (number + 1))
+    expected_sizes = {"train": 2, "validation": 4, "test": 6}     # testa = validation, testb = test
+    labels = registry.card("conll2003").labels
+    for data in ({"data": [f"conll2003={folder}"]}, {"data_dir": tmp_path}):
+        sizes, splits = _planned_conll(**data)
+        assert sizes == expected_sizes, data
+        for split in splits.values():
+            assert [[labels[t] for t in tags] for tags in split["ner_tags"][:2]] == IOB2_TAGS
+
+
+def test_real_original_conll_files_under_their_own_names(tmp_path, shared_data, registry):
+    folder = tmp_path / "conll2003"
+    folder.mkdir()
+    for name in ORIGINAL_CONLL:
+        (folder / name).symlink_to(shared_data / "conll2003" / name)
+    labels = registry.card("conll2003").labels
+    for data in ({"data": [f"conll2003={folder}"]}, {"data_dir": tmp_path}):
+        sizes, splits = _planned_conll(**data)
+        assert sizes == {"train": 14041, "validation": 3250, "test": 3453}, data
+        first = splits["train"][0]
+        assert first["tokens"][:3] == ["EU", "rejects", "German"]
+        assert [labels[t] for t in first["ner_tags"][:3]] == ["B-ORG", "O", "B-MISC"]      # IOB1 I-ORG -> B-ORG
+    converted = read_file(shared_data / "conll2003" / "valid.txt", "conll")
+    assert [[labels[t] for t in tags] for tags in splits["validation"]["ner_tags"]] == \
+        [r["ner_tags"] for r in converted]

@@ -17,6 +17,9 @@ from harness.tasks.card import SPLIT_ROLES, TaskCard
 
 _ROLE_ALIASES = {"train": "train", "validation": "validation", "valid": "validation", "dev": "validation",
                  "eval": "test", "test": "test"}
+# A file's name names its split as ROLE.ext (train.tsv, dev.jsonl) or NAME.ROLE, as in the original CoNLL-2002/2003
+# files eng.train, eng.testa (the development set) and eng.testb (the test set).
+_FILE_ROLES = {**_ROLE_ALIASES, "testa": "validation", "testb": "test"}
 # Bump when reading or standardising changes meaning, so prepared caches are rebuilt.
 DATA_CODE_VERSION = "2"
 
@@ -168,7 +171,8 @@ def _explicit(card: TaskCard, value: str) -> DataSource:
         found = _files_in_dir(card, path)
         if "train" not in found:
             raise UserError(f"--data {card.name}={value}: no train file in that directory",
-                            hint="expected the card's file names or train.* / validation.* / test.*")
+                            hint="expected the card's file names, train.* / validation.* / test.* or "
+                                 "*.train / *.testa / *.testb")
         fmt = _format_for(card, found["train"])
         return DataSource(origin="local", format=fmt, files={r: str(p.resolve()) for r, p in found.items()},
                           columns=_columns_for(card, fmt), carve_test="test" not in found)
@@ -193,8 +197,14 @@ def _files_in_dir(card: TaskCard, directory: Path) -> dict[str, Path]:
                     break
     if found:
         return found
+    return _files_named_by_role(directory)
+
+
+def _files_named_by_role(directory: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
     for file in sorted(directory.iterdir()):
-        role = _ROLE_ALIASES.get(file.name.split(".")[0].lower())
+        parts = file.name.lower().split(".")
+        role = _FILE_ROLES.get(parts[0]) or (_FILE_ROLES.get(parts[-1]) if len(parts) > 1 else None)
         if role and file.is_file() and role not in found:
             found[role] = file
     return found
@@ -220,6 +230,23 @@ def _from_data_dir(card: TaskCard, data_dir: Path) -> tuple[DataSource | None, s
             files[role] = str((data_dir / rel).resolve())
     looked = ", ".join(f"{data_dir / rel}" for rel in card.local.files.values())
     if "train" not in files or "test" not in files:
-        return None, looked
+        return _task_folder_by_role_names(card, data_dir), looked
     return DataSource(origin="local", format=card.local.format, files=files,
                       columns=_columns_for(card, card.local.format)), looked
+
+
+def _task_folder_by_role_names(card: TaskCard, data_dir: Path) -> DataSource | None:
+    """The card's folder under --data-dir holding other file names for its splits (e.g. the original CoNLL-2003
+    eng.train / eng.testa / eng.testb instead of train.txt / valid.txt / test.txt): used when train and test are
+    both there, since --data-dir never carves a test split."""
+    folder = data_dir / Path(card.local.files["train"]).parent
+    if folder == data_dir or not folder.is_dir():
+        return None
+    found = _files_named_by_role(folder)
+    if "train" not in found or "test" not in found:
+        return None
+    fmt = _format_for(card, found["train"])
+    if not all(_files_behind(path, fmt) for path in found.values()):
+        return None
+    return DataSource(origin="local", format=fmt, files={r: str(p.resolve()) for r, p in found.items()},
+                      columns=_columns_for(card, fmt))
