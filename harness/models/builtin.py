@@ -1,7 +1,8 @@
 """The built-in tiny test models, built on first use into the cache and reused after that.
 
-Their tokenizers are trained on the texts of the bundled samples, so every task's sample data tokenizes into real
-sub-words. The cache key covers the builder's code and the corpus, so editing either builds afresh.
+Their tokenizers are trained on the texts of the bundled samples' train splits, so every task's sample data
+tokenizes into real sub-words while validation and test text stays unseen (a vocabulary fitted to the test split
+would leak it). The cache key covers the builder's code and the corpus, so editing either builds afresh.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+from harness.data.readers import lines_of
 from harness.locking import file_lock
 from harness.models.tiny import TINY_MODELS, build_tiny_model
 from harness.paths import cache_dir, cards_dir
@@ -18,10 +20,10 @@ __all__ = ["TINY_MODELS", "ensure_tiny_model", "sample_corpus"]
 
 
 def sample_corpus() -> list[str]:
-    """Every string in the bundled sample files, in a fixed order."""
+    """Every string in the bundled samples' train files, in a fixed order."""
     texts: list[str] = []
-    for file in sorted((cards_dir() / "samples").glob("*/*.jsonl")):
-        for line in file.read_text(encoding="utf-8").splitlines():
+    for file in sorted((cards_dir() / "samples").glob("*/train.jsonl")):
+        for line in lines_of(file.read_text(encoding="utf-8")):
             if line.strip():
                 _strings(json.loads(line), texts)
     return texts
