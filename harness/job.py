@@ -28,7 +28,7 @@ def base_record(job: Job, run: str) -> dict[str, Any]:
         "schema": RESULT_SCHEMA, "run": run, "job": job.id, "model": job.model, "model_id": spec["source"],
         "model_revision": spec.get("revision"), "family": spec["family"], "task": job.task,
         "task_family": job.task_family, "kind": job.kind, "seed": job.seed, "status": "failed", "error": None,
-        "metrics": {}, "primary_metric": None, "higher_is_better": True, "score": None,
+        "metrics": {}, "primary_metric": None, "higher_is_better": None, "metric_scale": None, "score": None,
         "validation": None, "params": None, "trainable_params": None, "optimizer_state_bytes": None,
         "attention": None, "cpu_threads": None,
         "tuning": job.tuning, "lora": job.lora, "grid": job.grid,
@@ -113,8 +113,10 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     card = load_card(Path(job.card_path))
     kind = load_kind(card.kind)
     hp = Hyperparameters(**job.hyperparameters)
+    primary = kind.metric_spec(card.primary_metric)
     record["primary_metric"] = card.primary_metric
-    record["higher_is_better"] = card.higher_is_better
+    record["higher_is_better"] = primary.higher_is_better
+    record["metric_scale"] = primary.scale
 
     set_seed(job.seed)
     tokenizer = kind.prepare_tokenizer(load_tokenizer(spec, **kind.tokenizer_options(spec)), spec)
@@ -163,7 +165,7 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     start = time.perf_counter()
     evaluation = kind.evaluate(test_ctx)
     eval_seconds = time.perf_counter() - start
-    record["metrics"] = {k: v for k, v in evaluation.metrics.items() if k in card.metrics or k in kind.metric_names}
+    record["metrics"] = {k: v for k, v in evaluation.metrics.items() if k in card.metrics or k in kind.metric_specs}
     record["metrics_split"] = "test"
     record["score"] = evaluation.metrics.get(card.primary_metric)
     requests = int(job.options.get("latency_requests", 50))
@@ -176,7 +178,7 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
                       "latency_ms_p95": latency.p95_ms if latency else None,
                       "latency_requests": latency.requests if latency else 0}
     return {"job": job.id, "split": "test", "predictions": evaluation.predictions,
-            "references": evaluation.references}
+            "references": evaluation.references, "context": evaluation.context}
 
 
 def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, device, record, validate, log):
@@ -206,7 +208,7 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
                                   separately_padded=kind.padded_separately(spec),
                                   hp=replace(hp, batch_size=micro, grad_accum=accum), seed=job.seed, device=device,
                                   precision=record["precision"], validate=validate, primary=card.primary_metric,
-                                  higher_is_better=card.higher_is_better,
+                                  higher_is_better=kind.metric_spec(card.primary_metric).higher_is_better,
                                   compile=job.options.get("compile", "auto"), log=log)
             record["train"]["oom_retries"] = retries
             return outcome, model

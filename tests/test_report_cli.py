@@ -41,7 +41,7 @@ def test_leaderboard_run_report_select_compare(cli, tmp_path):
     frame = pd.read_csv(out / "leaderboard.csv")
     assert set(frame["entry"]) == {"tiny-bert", "tiny-gpt2"}
     # one seed: the interval comes from resampling the stored predictions of the real run
-    assert set(frame["ci_method"]) == {"bootstrap"}
+    assert set(frame["ci_method"]) == {"examples"}
     assert (frame["ci_low"] <= frame["mean"]).all() and (frame["mean"] <= frame["ci_high"]).all()
 
     chosen = cli("select", str(run), "--max-memory", "64GiB")

@@ -56,7 +56,7 @@ def test_csv_parses_with_pandas(report):
     assert len(frame) == len(board.cells)
     assert HOSTILE in set(frame["entry"]) and TEXY in set(frame["entry"])
     row = frame[(frame["entry"] == "plain") & (frame["task"] == "sst2")].iloc[0]
-    assert row["mean"] == pytest.approx(0.755) and row["status"] == "ok" and row["ci_method"] == "t"
+    assert row["mean"] == pytest.approx(0.755) and row["status"] == "ok" and row["ci_method"] == "seeds"
     assert set(frame.loc[frame["entry"] == "broken", "status"]) == {"failed", "unsupported"}
 
 

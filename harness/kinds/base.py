@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 from harness.tasks.card import CardError, TaskCard
 
 if TYPE_CHECKING:  # pragma: no cover
+    from harness.metrics.spec import MetricSpec
     from harness.models.resolve import ModelSpec
     from harness.settings import Hyperparameters
 
@@ -42,6 +43,8 @@ class Evaluation:
     predictions: list            # one entry per example, JSON-serialisable, kept for per-example analysis
     references: list | None = None
     samples_per_s: float | None = None
+    # What the metric specs need besides predictions and references (e.g. the number of labels); stored with them.
+    context: dict = field(default_factory=dict)
 
 
 INPUT_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
@@ -69,13 +72,13 @@ def batched_forward(ctx: EvalContext, columns=INPUT_COLUMNS):
 
 
 class TaskKind(ABC):
-    """Base class. Subclasses set `name`, `fields` and `metric_names` and implement the abstract methods."""
+    """Base class. Subclasses set `name`, `fields` and `metric_specs` and implement the abstract methods."""
 
     name: ClassVar[str]
     fields: ClassVar[dict[str, bool]]        # standard field -> required
-    metric_names: ClassVar[tuple[str, ...]]
+    # Every metric the kind computes, with its direction, scale and resampling recipe (harness.metrics.spec).
+    metric_specs: ClassVar[dict[str, "MetricSpec"]]
     needs_labels: ClassVar[bool] = False
-    lower_is_better: ClassVar[frozenset[str]] = frozenset()
     # Kinds that generate text get the run's generation options (--max-new-tokens, --num-beams) in their jobs.
     uses_generation: ClassVar[bool] = False
 
@@ -93,10 +96,20 @@ class TaskKind(ABC):
                                 f"(fields: {', '.join(self.fields)})")
         if self.needs_labels and not card.labels:
             raise CardError(card.path, "labels", f"kind {self.name!r} needs the list of labels")
+        # The direction belongs to the metric; a card may state it (as documentation) but never contradict it.
+        direction = self.metric_spec(card.primary_metric).higher_is_better
+        if card.higher_is_better is not None and card.higher_is_better != direction:
+            raise CardError(card.path, "metrics.higher_is_better",
+                            f"{card.primary_metric!r} is {'higher' if direction else 'lower'}-is-better as kind "
+                            f"{self.name!r} defines it; remove the field")
 
     def allowed_metrics(self, card: TaskCard) -> tuple[str, ...]:
         """Metric names a card of this kind may ask for (some kinds add card-dependent ones)."""
-        return self.metric_names
+        return tuple(self.metric_specs)
+
+    def metric_spec(self, metric: str) -> "MetricSpec":
+        """The spec of one metric this kind computes (KeyError for a metric it does not know)."""
+        return self.metric_specs[metric]
 
     def standardize(self, card: TaskCard, batch: dict[str, list], where: str) -> dict[str, list]:
         """Convert a batch already renamed to standard fields (e.g. label names -> ids). `where` names the file."""

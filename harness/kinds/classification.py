@@ -9,6 +9,7 @@ from typing import Callable
 
 from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation, TaskKind, batched_forward
+from harness.metrics.classification import CLASSIFICATION_SPECS, classification_metrics
 from harness.models.loading import load_pretrained
 from harness.tasks.card import TaskCard
 
@@ -63,7 +64,7 @@ class SequenceKind(TaskKind):
 
 class ClassificationKind(SequenceKind):
     name = "classification"
-    metric_names = ("accuracy", "f1", "macro_f1", "precision", "recall", "mcc")
+    metric_specs = CLASSIFICATION_SPECS
     needs_labels = True
 
     def check_card(self, card: TaskCard) -> None:
@@ -79,8 +80,9 @@ class ClassificationKind(SequenceKind):
     def evaluate(self, ctx: EvalContext) -> Evaluation:
         predictions = self.logits(ctx).argmax(-1).tolist()
         references = list(ctx.rows["label"])
-        return Evaluation(classification_metrics(predictions, references, len(ctx.card.labels)),
-                          predictions, references)
+        num_labels = len(ctx.card.labels)
+        return Evaluation(classification_metrics(predictions, references, num_labels), predictions, references,
+                          context={"num_labels": num_labels})
 
 
 def label_id(value, labels: tuple[str, ...], where: str) -> int:
@@ -96,19 +98,3 @@ def label_id(value, labels: tuple[str, ...], where: str) -> int:
         return int(text)
     raise UserError(f"{where}: label {value!r} is not one of the card's labels {list(labels)}",
                     hint="fix the data or the card's labels / column mapping")
-
-
-def classification_metrics(predictions: list[int], references: list[int], num_labels: int) -> dict[str, float]:
-    from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef, precision_score, recall_score
-
-    binary = num_labels == 2
-    average = "binary" if binary else "macro"
-    kwargs = {"average": average, "zero_division": 0}
-    return {
-        "accuracy": float(accuracy_score(references, predictions)),
-        "f1": float(f1_score(references, predictions, **kwargs)),
-        "macro_f1": float(f1_score(references, predictions, average="macro", zero_division=0)),
-        "precision": float(precision_score(references, predictions, **kwargs)),
-        "recall": float(recall_score(references, predictions, **kwargs)),
-        "mcc": float(matthews_corrcoef(references, predictions)),
-    }

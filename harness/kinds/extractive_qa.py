@@ -17,6 +17,7 @@ from typing import Callable
 from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation, TaskKind, batched_forward
 from harness.models.loading import load_pretrained
+from harness.metrics.qa import QA_METRICS, qa_spec
 from harness.tasks.card import CardError, TaskCard
 
 DEFAULT_OPTIONS = {"doc_stride": 128, "max_answer_length": 30, "n_best": 20, "max_question_length": 64}
@@ -28,7 +29,9 @@ class ExtractiveQAKind(TaskKind):
     name = "extractive_qa"
     peft_task = "QUESTION_ANS"
     fields = {"question": True, "context": True, "answers": True, "id": False, "title": False}
-    metric_names = ("exact_match", "f1")
+    # A carved split takes whole paragraphs (harness.data.splits): questions on one context never straddle splits.
+    carve_group = "context"
+    metric_specs = {m: qa_spec(m) for m in QA_METRICS}
 
     def check_card(self, card: TaskCard) -> None:
         super().check_card(card)

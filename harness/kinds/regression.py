@@ -4,13 +4,13 @@ from __future__ import annotations
 from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation
 from harness.kinds.classification import SequenceKind
+from harness.metrics.classification import REGRESSION_SPECS, regression_metrics
 from harness.tasks.card import TaskCard
 
 
 class RegressionKind(SequenceKind):
     name = "regression"
-    metric_names = ("pearson", "spearman", "mse")
-    lower_is_better = frozenset({"mse"})
+    metric_specs = REGRESSION_SPECS
     num_labels_override = 1
     problem_type = "regression"
 
@@ -29,16 +29,3 @@ def _score(value, where: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise UserError(f"{where}: score {value!r} is not a number", hint="similarity labels must be numbers") from None
-
-
-def regression_metrics(predictions: list[float], references: list[float]) -> dict[str, float]:
-    import numpy as np
-    from scipy.stats import pearsonr, spearmanr
-
-    p, r = np.asarray(predictions, dtype=float), np.asarray(references, dtype=float)
-    constant = p.std() == 0 or r.std() == 0      # correlation is undefined; report 0 rather than NaN
-    return {
-        "pearson": 0.0 if constant else float(pearsonr(p, r)[0]),
-        "spearman": 0.0 if constant else float(spearmanr(p, r)[0]),
-        "mse": float(((p - r) ** 2).mean()),
-    }

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation, TaskKind, Unsupported
 from harness.models.loading import load_pretrained
+from harness.metrics.generation import BLEU_METRICS, ROUGE_METRICS, generation_spec
 from harness.tasks.card import CardError, TaskCard
 
 IGNORE = -100
@@ -36,7 +37,7 @@ _STRING_OPTIONS = ("source_prefix", "separator")
 class Seq2SeqKind(TaskKind):
     name = "seq2seq"
     fields = {"source": True, "target": True, "id": False}
-    metric_names = ("bleu", "chrf", "rouge1", "rouge2", "rougeL", "rougeLsum")
+    metric_specs = {m: generation_spec(m) for m in (*BLEU_METRICS, *ROUGE_METRICS)}
     separately_padded = ("labels",)
     uses_generation = True
 

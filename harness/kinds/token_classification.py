@@ -13,6 +13,7 @@ from typing import Callable
 from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation, TaskKind, Unsupported, batched_forward
 from harness.models.loading import load_pretrained
+from harness.metrics.ner import NER_METRICS, ner_spec
 from harness.tasks.card import CardError, TaskCard
 
 IGNORE = -100
@@ -26,14 +27,17 @@ class TokenClassificationKind(TaskKind):
     name = "token_classification"
     peft_task = "TOKEN_CLS"
     fields = {"tokens": True, "ner_tags": True, "id": False}
-    metric_names = ("f1", "precision", "recall", "accuracy")
+    metric_specs = {m: ner_spec(m) for m in NER_METRICS}
     needs_labels = True
 
     # --- card and data ---------------------------------------------------------------------------------------
     def allowed_metrics(self, card: TaskCard) -> tuple[str, ...]:
         from harness.metrics.ner import entity_types
 
-        return (*self.metric_names, *sorted(f"f1_{t}" for t in entity_types(card.labels)))
+        return (*self.metric_specs, *sorted(f"f1_{t}" for t in entity_types(card.labels)))
+
+    def metric_spec(self, metric: str):
+        return ner_spec(metric)          # also f1_<TYPE>, one per entity type of the card
 
     def check_card(self, card: TaskCard) -> None:
         super().check_card(card)

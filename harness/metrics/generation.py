@@ -66,3 +66,59 @@ def rouge(predictions: list[str], references: list[str], which: tuple[str, ...] 
         for t in types:
             totals[t] += scores[t].fmeasure
     return {t: totals[t] / len(predictions) for t in types}
+
+
+# --- specs ---------------------------------------------------------------------------------------------------------
+# sacreBLEU computes its corpus scores from summed per-segment statistics but exposes that only through private
+# methods (`_extract_corpus_statistics`, `_compute_score_from_stats`). They are used here and nowhere else;
+# tests/test_metrics_spec.py fails loudly if a sacreBLEU release changes them.
+def sacrebleu_scorer(metric: str):
+    from sacrebleu.metrics import BLEU, CHRF
+
+    return BLEU() if metric == "bleu" else CHRF()
+
+
+def sacrebleu_segment_statistics(metric: str, predictions: list[str], references) -> list[list[float]]:
+    """One row of sacreBLEU's sufficient statistics (n-gram matches and totals, lengths) per segment."""
+    scorer = sacrebleu_scorer(metric)
+    streams = _reference_streams(predictions, references)
+    return scorer._extract_corpus_statistics([str(p) for p in predictions], streams)
+
+
+def sacrebleu_score_from_statistics(metric: str, sums) -> float:
+    scorer = sacrebleu_scorer(metric)
+    return float(scorer._compute_score_from_stats([int(round(x)) for x in sums]).score)
+
+
+def _sacrebleu_reduce(metric: str):
+    def reduce(sums):
+        import numpy as np
+
+        return np.asarray([sacrebleu_score_from_statistics(metric, row) for row in sums])
+    return reduce
+
+
+def _rouge_values(metric: str):
+    def values(predictions, references, **_):
+        from rouge_score import rouge_scorer
+
+        scorer = rouge_scorer.RougeScorer([metric], use_stemmer=True)
+        out = []
+        for p, r in zip(predictions, references):
+            p, r = str(p), str(r)
+            if metric == "rougeLsum":
+                p, r = sentence_lines(p), sentence_lines(r)
+            out.append(scorer.score(r, p)[metric].fmeasure)
+        return out
+    return values
+
+
+def generation_spec(metric: str):
+    from harness.metrics.spec import MetricSpec, mean_spec
+
+    if metric in BLEU_METRICS:
+        return MetricSpec(metric, True, "percent",
+                          lambda p, r, **_: sacrebleu_segment_statistics(metric, p, r), _sacrebleu_reduce(metric))
+    if metric in ROUGE_METRICS:
+        return mean_spec(metric, _rouge_values(metric), scale="unit")
+    raise KeyError(metric)

@@ -55,3 +55,23 @@ def squad_metrics(predictions: list[str], references: list[list[str]]) -> dict[s
     if total == 0:
         return {"exact_match": 0.0, "f1": 0.0}
     return {"exact_match": 100.0 * exact / total, "f1": 100.0 * f1 / total}
+
+
+# --- specs: SQuAD figures are means of per-question scores ----------------------------------------------------------
+QA_METRICS = ("exact_match", "f1")
+
+
+def _per_question(score):
+    def values(predictions, references, **_):
+        return [100.0 * max((float(score(str(p), t)) for t in truths), default=0.0)
+                for p, truths in zip(predictions, references)]
+    return values
+
+
+def qa_spec(metric: str):
+    from harness.metrics.spec import mean_spec
+
+    if metric not in QA_METRICS:
+        raise KeyError(metric)
+    return mean_spec(metric, _per_question(exact_match_score if metric == "exact_match" else f1_score),
+                     scale="percent")

@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 
 from harness.report.load import RunData
-from harness.report.normalize import Scale, scale_for
-from harness.report.resample import bootstrap_interval, seed_for
-from harness.report.stats import pareto_front, t_half_widths
+from harness.metrics.spec import MetricSpec
+from harness.report.normalize import Scale, scale_for, spec_for
+from harness.report.resample import CellDraws, Run, TaskResampler
+from harness.report.significance import ALPHA, best_shares, bootstrap_p, difference, holm, probability_best
+from harness.report.stats import CONFIDENCE, pareto_front, percentile_interval
 
 KEYS = ["entry", "task"]
 TASK_FAMILY_ORDER = ("classification", "ner", "qa", "translation", "summarization", "similarity")
@@ -43,6 +45,8 @@ class Leaderboard:
     tasks: pd.DataFrame
     footnotes: list[Footnote]
     scales: dict[str, Scale]
+    specs: dict[str, MetricSpec] = field(default_factory=dict)             # task -> its primary metric's spec
+    draws: dict[tuple[str, str], CellDraws] = field(default_factory=dict)  # (entry, task) -> resampled values
 
     @property
     def entries(self) -> list[str]:
@@ -104,15 +108,18 @@ def build(run: RunData, bootstrap: bool = True) -> Leaderboard:
     frame = run.frame
     task_order = _task_order(frame, run.info)
     entry_first = list(dict.fromkeys(frame["entry"]))
-    cells = _cells(frame, run, bootstrap)
-    tasks, scales = _tasks(cells, frame, task_order)
-    cells = _normalize_and_rank(cells, scales)
+    cells = _cells(frame)
+    specs = _specs(cells)
+    draws = _intervals(cells, frame, specs, run.predictions if bootstrap else None)
+    tasks, scales = _tasks(cells, frame, task_order, specs)
+    cells = _normalize_and_rank(cells, scales, specs, draws)
     footnotes = _footnotes(cells)
-    overall = _overall(cells, entry_first, task_order)
+    overall = _overall(cells, entry_first, task_order, scales, draws)
     cells["entry_order"] = cells["entry"].map({e: i for i, e in enumerate(overall["entry"])})
     cells["task_order"] = cells["task"].map({t: i for i, t in enumerate(tasks["task"])})
     cells = cells.sort_values(["task_order", "entry_order"]).reset_index(drop=True)
-    return Leaderboard(run=run, cells=cells, overall=overall, tasks=tasks, footnotes=footnotes, scales=scales)
+    return Leaderboard(run=run, cells=cells, overall=overall, tasks=tasks, footnotes=footnotes, scales=scales,
+                       specs=specs, draws=draws)
 
 
 def _task_order(frame: pd.DataFrame, info: dict) -> list[str]:
@@ -128,10 +135,10 @@ def _task_order(frame: pd.DataFrame, info: dict) -> list[str]:
     return sorted((t for t in order if t in family), key=key)
 
 
-def _cells(frame: pd.DataFrame, run: RunData, bootstrap: bool) -> pd.DataFrame:
+def _cells(frame: pd.DataFrame) -> pd.DataFrame:
     groups = frame.groupby(KEYS, sort=False)
     meta = groups[["model", "tuning", "architecture", "task_family", "kind", "primary_metric", "higher_is_better",
-                   "device"]].first()
+                   "metric_scale", "device"]].first()
     counts = frame.groupby([*KEYS, "status"], sort=False).size().unstack(fill_value=0)
     for status in ("ok", "failed", "unsupported"):
         if status not in counts:
@@ -152,7 +159,10 @@ def _cells(frame: pd.DataFrame, run: RunData, bootstrap: bool) -> pd.DataFrame:
                   train_tokens_per_s=("train_tokens_per_s", "mean"),
                   latency_ms_p50=("latency_ms_p50", "mean"), latency_ms_p95=("latency_ms_p95", "mean"),
                   peak_gpu_bytes=("peak_gpu_bytes", "max"), peak_rss_bytes=("peak_rss_bytes", "max"),
-                  eval_examples=("eval_examples", "max"), job=("job", "first"))
+                  eval_examples=("eval_examples", "max"), job=("job", "first"),
+                  # cost figures measured while other jobs shared the device: most at once, and how many seeds
+                  train_shared=("train_shared", "max"), train_shared_seeds=("train_was_shared", "sum"),
+                  latency_shared=("latency_shared", "max"), latency_shared_seeds=("latency_was_shared", "sum"))
     stats["seeds"] = g["seed"].agg(lambda s: ",".join(str(int(x)) for x in sorted(s.dropna())))
     cells = cells.join(stats)
     cells["n"] = cells["n"].fillna(0).astype(int)
@@ -163,50 +173,70 @@ def _cells(frame: pd.DataFrame, run: RunData, bootstrap: bool) -> pd.DataFrame:
     cells["peak_memory_bytes"] = np.where(gpu, cells["peak_gpu_bytes"], cells["peak_rss_bytes"])
     cells["memory_kind"] = np.where(gpu, "GPU", np.where(cells["peak_rss_bytes"].notna(), "RSS", None))
 
-    half = t_half_widths(cells["std"].to_numpy(), cells["n"].to_numpy())
-    cells["ci_low"] = cells["mean"] - half
-    cells["ci_high"] = cells["mean"] + half
-    cells["ci_method"] = np.where(cells["n"] >= 2, "t", None)
-    cells["ci_note"] = None
-    single = cells.index[cells["n"] == 1]
-    for key in single:
-        row = cells.loc[key]
-        if not bootstrap:
-            result_note, low, high = "bootstrap skipped", None, None
-        else:
-            stored = run.predictions(row["job"])
-            if stored is None:
-                result_note, low, high = "one seed and no stored predictions to resample", None, None
-            else:
-                result = bootstrap_interval(row["kind"], row["primary_metric"], stored.get("predictions"),
-                                            stored.get("references"), row["mean"], seed_for(row["job"]))
-                result_note, low, high = result.note, result.low, result.high
-        if low is not None:
-            cells.loc[key, ["ci_low", "ci_high", "ci_method"]] = [low, high, "bootstrap"]
-        else:
-            cells.loc[key, "ci_note"] = result_note
     return cells.reset_index()
 
 
-def _tasks(cells: pd.DataFrame, frame: pd.DataFrame, order: list[str]) -> tuple[pd.DataFrame, dict[str, Scale]]:
+def _specs(cells: pd.DataFrame) -> dict[str, MetricSpec]:
+    """Each task's primary metric spec, from its kind (or, for a kind not installed here, from the records)."""
+    specs = {}
+    for task, group in cells.groupby("task", sort=False):
+        first = group.iloc[0]
+        scale = first["metric_scale"] if isinstance(first["metric_scale"], str) else None
+        specs[task] = spec_for(first["kind"], first["primary_metric"], bool(first["higher_is_better"]), scale)
+    return specs
+
+
+def _intervals(cells: pd.DataFrame, frame: pd.DataFrame, specs: dict[str, MetricSpec],
+               load) -> dict[tuple[str, str], CellDraws]:
+    """Resample every cell (harness.report.resample); set its 95 % interval, its method and, without one, why."""
+    ok = frame.loc[(frame["status"] == "ok") & frame["score"].notna()]
+    runs: dict[tuple[str, str], list[Run]] = {}
+    for entry, task, seed, job, score in zip(ok["entry"], ok["task"], ok["seed"], ok["job"], ok["score"]):
+        runs.setdefault((entry, task), []).append(Run(int(seed) if pd.notna(seed) else 0, job, float(score)))
+    draws: dict[tuple[str, str], CellDraws] = {}
+    keys = list(zip(cells["entry"], cells["task"]))
+    for task in dict.fromkeys(cells["task"]):
+        mine = {key: runs[key] for key in keys if key[1] == task and key in runs}
+        resampler = TaskResampler(task, specs[task], load, max_seeds=max((len(r) for r in mine.values()), default=1))
+        for key, cell_runs in mine.items():
+            draws[key] = resampler.cell(cell_runs)
+    low, high, method, note = [], [], [], []
+    for key in keys:
+        d = draws.get(key)
+        interval = d.interval(specs[key[1]]) if d is not None else None
+        low.append(interval[0] if interval else np.nan)
+        high.append(interval[1] if interval else np.nan)
+        method.append(d.method if d is not None and interval else None)
+        # without an interval: why; over seeds only: why the examples could not be resampled
+        note.append(None if d is None else (d.note if d.note or interval else "no interval"))
+    cells["ci_low"], cells["ci_high"], cells["ci_method"], cells["ci_note"] = low, high, method, note
+    return draws
+
+
+def _tasks(cells: pd.DataFrame, frame: pd.DataFrame, order: list[str],
+           specs: dict[str, MetricSpec]) -> tuple[pd.DataFrame, dict[str, Scale]]:
     rows, scales = [], {}
     sample = frame.groupby("task")["sample"].any()
     for task in order:
         mine = cells[cells["task"] == task]
         first = mine.iloc[0]
         ok = mine[mine["status"] == "ok"]
-        scale = scale_for(first["kind"], first["primary_metric"], bool(first["higher_is_better"]), ok["mean"])
+        spec = specs[task]
+        scale = scale_for(spec, ok["mean"])
         scales[task] = scale
         rows.append({"task": task, "task_family": first["task_family"], "kind": first["kind"],
-                     "metric": first["primary_metric"], "higher_is_better": bool(first["higher_is_better"]),
-                     "normalization": scale.method, "normalization_note": scale.describe(first["primary_metric"]),
+                     "metric": first["primary_metric"], "higher_is_better": spec.higher_is_better,
+                     "metric_scale": spec.scale, "normalization": scale.method,
+                     "normalization_note": scale.describe(first["primary_metric"], spec.scale == "signed"),
                      "sample": bool(sample.get(task, False)), "entries_ok": int(len(ok)),
                      "entries": int(len(mine))})
     return pd.DataFrame(rows), scales
 
 
-def _normalize_and_rank(cells: pd.DataFrame, scales: dict[str, Scale]) -> pd.DataFrame:
+def _normalize_and_rank(cells: pd.DataFrame, scales: dict[str, Scale], specs: dict[str, MetricSpec],
+                        draws: dict[tuple[str, str], CellDraws]) -> pd.DataFrame:
     cells = cells.copy()
+    cells["higher_is_better"] = cells["task"].map({t: s.higher_is_better for t, s in specs.items()})
     for column in ("norm", "norm_low", "norm_high", "rank"):
         cells[column] = np.nan
     for task, index in cells.groupby("task", sort=False).groups.items():
@@ -221,16 +251,40 @@ def _normalize_and_rank(cells: pd.DataFrame, scales: dict[str, Scale]) -> pd.Dat
     cells["rank"] = oriented.groupby(cells["task"]).rank(ascending=False, method="min")
     top = oriented.groupby(cells["task"]).transform("max")
     cells["best"] = ok & (oriented == top)                        # exact ties are all best
-    # The best entry's interval per task (the first of several exact ties).
-    best = cells[cells["best"]].drop_duplicates("task").set_index("task")
-    best_low = cells["task"].map(best["ci_low"]).astype(float)
-    best_high = cells["task"].map(best["ci_high"]).astype(float)
-    low, high = cells["ci_low"].astype(float), cells["ci_high"].astype(float)
-    known = ok & ~cells["best"] & low.notna() & high.notna() & best_low.notna() & best_high.notna()
-    tied = (low <= best_high) & (best_low <= high)
-    cells["tied_with_best"] = pd.Series([bool(t) if k else None for k, t in zip(known, tied)], index=cells.index,
-                                        dtype=object)
-    cells.loc[~ok | cells["best"], "tied_with_best"] = None
+    return _versus_best(cells, specs, draws)
+
+
+VERSUS_COLUMNS = ("delta_best", "delta_low", "delta_high", "p_value", "p_holm", "test", "p_best")
+
+
+def _versus_best(cells: pd.DataFrame, specs: dict[str, MetricSpec],
+                 draws: dict[tuple[str, str], CellDraws]) -> pd.DataFrame:
+    """Each ok cell against its task's best: paired difference, p-value, Holm over the task's comparisons, and the
+    probability of being the best. tied_with_best: True = not significantly different after Holm."""
+    columns = {c: [None] * len(cells) for c in (*VERSUS_COLUMNS, "tied_with_best")}
+    position = {key: i for i, key in enumerate(zip(cells["entry"], cells["task"]))}
+    for task, group in cells[cells["status"] == "ok"].groupby("task", sort=False):
+        spec = specs[task]
+        best = group[group["best"]].iloc[0]
+        reference = draws.get((best["entry"], task))          # the first of several exact ties
+        chances = probability_best(spec, {(e, task): draws[(e, task)] for e in group["entry"]
+                                          if (e, task) in draws})
+        compared = []
+        for row in group.itertuples():
+            i = position[(row.entry, task)]
+            columns["p_best"][i] = chances.get((row.entry, task))
+            if row.best or reference is None or (row.entry, task) not in draws:
+                continue
+            diff = difference(spec, draws[(row.entry, task)], row.mean, reference, best["mean"])
+            for name, value in (("delta_best", diff.delta), ("delta_low", diff.low), ("delta_high", diff.high),
+                                ("p_value", diff.p), ("test", diff.test)):
+                columns[name][i] = value
+            compared.append(i)
+        for i, adjusted in zip(compared, holm([columns["p_value"][i] for i in compared])):
+            columns["p_holm"][i] = adjusted
+            columns["tied_with_best"][i] = None if adjusted is None else bool(adjusted >= ALPHA)
+    for name, values in columns.items():
+        cells[name] = pd.Series(values, index=cells.index, dtype=object)
     return cells
 
 
@@ -256,32 +310,30 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _overall(cells: pd.DataFrame, entry_first: list[str], task_order: list[str]) -> pd.DataFrame:
+def _overall(cells: pd.DataFrame, entry_first: list[str], task_order: list[str], scales: dict[str, Scale],
+             draws: dict[tuple[str, str], CellDraws]) -> pd.DataFrame:
     every = cells.groupby("entry", sort=False)
     overall = every[["model", "tuning", "architecture"]].first()
     status = cells.groupby(["entry", "status"], sort=False).size().unstack(fill_value=0)
     overall["tasks_asked"] = len(task_order)
     ok = cells[cells["status"] == "ok"].copy()
-    # Tasks are independent samples: the half width of a mean of k estimates is √(Σ h²) / k.
-    ok["h2"] = ((ok["norm_high"] - ok["norm_low"]) / 2) ** 2
     g = ok.groupby("entry", sort=False)
-    stats = g.agg(tasks_ok=("norm", "size"), score=("norm", "mean"), h2=("h2", "sum"), h2_known=("h2", "count"),
+    stats = g.agg(tasks_ok=("norm", "size"), score=("norm", "mean"),
                   avg_rank=("rank", "mean"), params=("params", "max"), params_min=("params", "min"),
                   trainable_params=("trainable_params", "max"),
                   train_samples_per_s=("train_samples_per_s", "mean"),
                   train_tokens_per_s=("train_tokens_per_s", "mean"), latency_ms_p50=("latency_ms_p50", "mean"),
                   latency_ms_p50_max=("latency_ms_p50", "max"), peak_memory_bytes=("peak_memory_bytes", "max"),
-                  seeds=("n", "max"), memory_kinds=("memory_kind", "nunique"), memory_kind=("memory_kind", "first"))
+                  seeds=("n", "max"), memory_kinds=("memory_kind", "nunique"), memory_kind=("memory_kind", "first"),
+                  jobs_ok=("n", "sum"), train_shared=("train_shared", "max"),
+                  train_shared_seeds=("train_shared_seeds", "sum"), latency_shared=("latency_shared", "max"),
+                  latency_shared_seeds=("latency_shared_seeds", "sum"))
     overall = overall.join(stats)
     overall["tasks_ok"] = overall["tasks_ok"].fillna(0).astype(int)
     overall["coverage"] = overall["tasks_ok"].astype(str) + "/" + overall["tasks_asked"].astype(str)
     for name in ("failed", "unsupported"):
         overall[f"tasks_{name}"] = status[name].reindex(overall.index).fillna(0).astype(int) \
             if name in status else 0
-    width = np.sqrt(overall["h2"]) / overall["tasks_ok"].replace(0, np.nan)
-    width = width.where(overall["h2_known"] == overall["tasks_ok"])
-    overall["score_low"] = overall["score"] - width
-    overall["score_high"] = overall["score"] + width
     overall["memory_kind"] = overall["memory_kind"].where(overall["memory_kinds"] <= 1, "mixed")
     overall["sample"] = every["sample"].any()
     overall["first_seen"] = [entry_first.index(e) if e in entry_first else len(entry_first) for e in overall.index]
@@ -289,22 +341,58 @@ def _overall(cells: pd.DataFrame, entry_first: list[str], task_order: list[str])
                                                 na_position="last").reset_index(drop=True)
     overall["rank"] = np.arange(1, len(overall) + 1)
     overall["best"] = False
-    overall["tied_with_best"] = None
     if len(overall) and not math.isnan(overall.loc[0, "score"]):
         overall.loc[0, "best"] = True
-        best_low, best_high = overall.loc[0, "score_low"], overall.loc[0, "score_high"]
-        low, high = overall["score_low"], overall["score_high"]
-        known = low.notna() & high.notna() & (not math.isnan(best_low)) & (overall.index > 0)
-        tied = (low <= best_high) & (best_low <= high)
-        overall["tied_with_best"] = pd.Series([bool(t) if k else None for k, t in zip(known, tied)], dtype=object)
+    overall = _overall_versus_best(overall, ok, scales, draws)
     values = overall[["score", "train_samples_per_s"]].to_numpy(dtype=float)
     overall["pareto_speed"] = pareto_front(values, [True, True])
     values = overall[["score", "peak_memory_bytes"]].to_numpy(dtype=float)
     overall["pareto_memory"] = pareto_front(values, [True, False])
     columns = ["entry", "model", "tuning", "architecture", "params", "params_min", "trainable_params", "tasks_ok",
                "tasks_asked",
-               "coverage", "tasks_failed", "tasks_unsupported", "score", "score_low", "score_high", "avg_rank",
-               "train_samples_per_s", "train_tokens_per_s", "latency_ms_p50", "latency_ms_p50_max",
+               "coverage", "tasks_failed", "tasks_unsupported", "score", "score_low", "score_high", "score_p_value",
+               "score_p_holm", "p_best", "avg_rank",
+               "train_samples_per_s", "train_tokens_per_s", "latency_ms_p50", "latency_ms_p50_max", "jobs_ok",
+               "train_shared", "train_shared_seeds", "latency_shared", "latency_shared_seeds",
                "peak_memory_bytes", "memory_kind", "sample", "seeds", "rank", "best", "tied_with_best",
                "pareto_speed", "pareto_memory"]
     return overall[columns]
+
+
+def score_draws(entry_tasks: dict[str, list[str]], scales: dict[str, Scale],
+                draws: dict[tuple[str, str], CellDraws]) -> dict[str, np.ndarray]:
+    """entry -> its mean normalized score over the given tasks in each resample; only for entries whose every such
+    task has resampled values. Every task's resamples are shared by all entries, so these are paired too."""
+    out = {}
+    for entry, tasks in entry_tasks.items():
+        values = [draws.get((entry, task)) for task in tasks]
+        if values and all(v is not None and v.values is not None for v in values):
+            out[entry] = np.mean([scales[t].apply(v.values) for t, v in zip(tasks, values)], axis=0)
+    return out
+
+
+def _overall_versus_best(overall: pd.DataFrame, ok: pd.DataFrame, scales: dict[str, Scale],
+                         draws: dict[tuple[str, str], CellDraws]) -> pd.DataFrame:
+    """Overall interval, paired test against the best entry (Holm over the entries) and probability of being best.
+
+    Every task's resamples are shared by all entries, so the overall resamples are paired too."""
+    vectors = score_draws({e: list(g["task"]) for e, g in ok.groupby("entry", sort=False)}, scales, draws)
+    low, high, p, p_best = [], [], [], []
+    best = overall.loc[overall["best"], "entry"]
+    reference = vectors.get(best.iloc[0]) if len(best) else None
+    winners = best_shares(vectors)
+    for entry, is_best in zip(overall["entry"], overall["best"]):
+        v = vectors.get(entry)
+        interval = percentile_interval(v, CONFIDENCE) if v is not None else (np.nan, np.nan)
+        low.append(interval[0])
+        high.append(interval[1])
+        p.append(None if v is None or reference is None or is_best else bootstrap_p(v - reference))
+        p_best.append(winners.get(entry))
+    overall["score_low"], overall["score_high"] = low, high
+    overall["score_p_value"] = pd.Series(p, index=overall.index, dtype=object)
+    adjusted = holm(p)
+    overall["score_p_holm"] = pd.Series(adjusted, index=overall.index, dtype=object)
+    overall["tied_with_best"] = pd.Series([None if a is None else bool(a >= ALPHA) for a in adjusted],
+                                          index=overall.index, dtype=object)
+    overall["p_best"] = pd.Series(p_best, index=overall.index, dtype=object)
+    return overall

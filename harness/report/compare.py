@@ -1,6 +1,10 @@
 """`harness compare RUN_A RUN_B`: what changed between two runs, per entry × task, with significance.
 
-A score change is significant when the two runs' 95 % intervals do not overlap. Cost changes are ratios
+A score change is tested the way it was measured: each run's cell is resampled with the same draws (the
+resamples are seeded per task and test set, harness.report.resample), so when both runs evaluated the same test
+examples the difference is paired on examples (and on seeds when both ran the same seeds); McNemar's exact test
+for accuracy with one seed each. The p-values of all compared cells are Holm-adjusted together and a change is
+significant when its adjusted p-value is below 0.05. Cost changes are ratios
 (throughput, B / A) and relative changes (latency, memory). Settings and versions that differ are listed too,
 because they are usually why numbers moved.
 """
@@ -10,12 +14,7 @@ import pandas as pd
 
 from harness.report import format as fmt
 from harness.report.aggregate import Leaderboard
-from harness.report.stats import overlap
-
-
-def _interval(row):
-    low, high = row["ci_low"], row["ci_high"]
-    return None if fmt.missing(low) or fmt.missing(high) else (float(low), float(high))
+from harness.report.significance import ALPHA, difference, holm
 
 
 def compare(a: Leaderboard, b: Leaderboard) -> pd.DataFrame:
@@ -35,19 +34,24 @@ def compare(a: Leaderboard, b: Leaderboard) -> pd.DataFrame:
         both = ra is not None and rb is not None and ra["status"] == "ok" and rb["status"] == "ok"
         if both:
             delta = float(rb["mean"] - ra["mean"])
-            tied = overlap(_interval(ra), _interval(rb))
+            da, db = a.draws.get(key), b.draws.get(key)
+            test = difference(a.specs[key[1]], db, rb["mean"], da, ra["mean"]) if da and db else None
             row.update({
                 "delta": delta,
-                "significant": None if tied is None else not tied,
+                "p_value": test.p if test else None, "test": test.test if test else None,
                 "better": None if delta == 0 else (delta > 0) == bool(ref["higher_is_better"]),
                 "throughput_ratio": _ratio(rb["train_samples_per_s"], ra["train_samples_per_s"]),
                 "latency_change": _change(rb["latency_ms_p50"], ra["latency_ms_p50"]),
                 "memory_change": _change(rb["peak_memory_bytes"], ra["peak_memory_bytes"]),
             })
         rows.append(row)
+    adjusted = holm([r.get("p_value") for r in rows])
+    for row, p in zip(rows, adjusted):
+        row["p_holm"] = p
+        row["significant"] = None if p is None else bool(p < ALPHA)
     columns = ["entry", "task", "metric", "higher_is_better", "status_a", "status_b", "score_a", "score_b",
-               "seeds_a", "seeds_b", "delta", "significant", "better", "throughput_ratio", "latency_change",
-               "memory_change"]
+               "seeds_a", "seeds_b", "delta", "p_value", "p_holm", "test", "significant", "better",
+               "throughput_ratio", "latency_change", "memory_change"]
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
@@ -97,6 +101,8 @@ def render_compare(a: Leaderboard, b: Leaderboard, table: pd.DataFrame) -> str:
             arrow = "" if r["better"] is None else (" ▲" if r["better"] else " ▼")
             delta = f"{r['delta']:+.3f}{arrow}" if abs(r["delta"]) < 10 else f"{r['delta']:+.2f}{arrow}"
             sig = {True: "yes", False: "n.s.", None: "?"}[r["significant"]]
+            if not fmt.missing(r["p_holm"]):
+                sig += f" (p = {fmt.p_value(r['p_holm'])})"
         rows.append([r["entry"], r["task"], r["metric"] + ("" if r["higher_is_better"] else " ↓"),
                      shown(r["score_a"], r["status_a"]), shown(r["score_b"], r["status_b"]), delta, sig,
                      "–" if fmt.missing(r["throughput_ratio"]) else f"{r['throughput_ratio']:.2f}×",
@@ -105,8 +111,10 @@ def render_compare(a: Leaderboard, b: Leaderboard, table: pd.DataFrame) -> str:
            text_table(["entry", "task", "metric", "A", "B", "Δ (B − A)", "significant", "throughput B/A",
                        "latency", "memory"], rows,
                       [False, False, False, True, True, True, False, True, True, True]),
-           "", "▲ better / ▼ worse in B; significant = the 95 % intervals of A and B do not overlap "
-               "(n.s. = they overlap; ? = an interval is missing). Latency and memory: relative change B vs A."]
+           "", "▲ better / ▼ worse in B; significant = Holm-adjusted p < 0.05 over every compared cell, from a "
+               "paired bootstrap over the shared test examples and seeds (McNemar's exact test for single-seed "
+               "accuracy; unpaired where the test examples differ); n.s. = not significant; ? = no resamples. "
+               "Latency and memory: relative change B vs A."]
     changed = settings_diff(a, b)
     if changed:
         out += ["", "Settings that differ:"] + [f"- {line}" for line in changed]

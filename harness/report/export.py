@@ -12,14 +12,17 @@ from harness.report.aggregate import Leaderboard
 
 CSV_COLUMNS = ["model", "tuning", "entry", "architecture", "task", "task_family", "kind", "primary_metric",
                "higher_is_better", "status", "n_ok", "n_failed", "n_unsupported", "seeds", "mean", "std", "ci_low",
-               "ci_high", "ci_method", "ci_note", "tied_with_best", "best", "rank", "norm", "sample", "params",
+               "ci_high", "ci_method", "ci_note", "delta_best", "delta_low", "delta_high", "p_value", "p_holm",
+               "test", "tied_with_best", "p_best", "best", "rank", "norm", "sample", "params",
                "train_samples_per_s", "train_tokens_per_s", "latency_ms_p50", "latency_ms_p95",
+               "train_shared", "train_shared_seeds", "latency_shared", "latency_shared_seeds",
                "peak_memory_bytes", "memory_kind", "error"]
 OVERALL_COLUMNS = ["rank", "entry", "model", "tuning", "architecture", "score", "score_low", "score_high",
-                   "best", "tied_with_best", "avg_rank", "tasks_ok", "tasks_asked", "tasks_failed",
+                   "score_p_value", "score_p_holm", "p_best", "best", "tied_with_best", "avg_rank", "tasks_ok", "tasks_asked", "tasks_failed",
                    "tasks_unsupported", "params", "params_min", "trainable_params", "train_samples_per_s",
                    "train_tokens_per_s", "latency_ms_p50", "latency_ms_p50_max", "peak_memory_bytes", "memory_kind",
-                   "pareto_speed", "pareto_memory", "sample"]
+                   "pareto_speed", "pareto_memory", "sample", "jobs_ok", "train_shared", "train_shared_seeds",
+                   "latency_shared", "latency_shared_seeds"]
 
 
 def render_csv(lb: Leaderboard) -> str:
@@ -53,11 +56,7 @@ def render_json(lb: Leaderboard) -> str:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "run": {"name": lb.run.name, "directory": str(lb.run.run_dir), "jobs": int(len(lb.run.frame))},
         "method": {
-            "interval": "95 % t-interval over seeds; with one seed a 95 % percentile bootstrap over evaluation "
-                        "examples (1,000 resamples) recomputing the primary metric from stored predictions",
-            "significance": "a difference is marked not significant when the two 95 % intervals overlap",
-            "overall": "mean of normalized primary scores over the tasks an entry completed; interval half width "
-                       "sqrt(sum of per-task half widths squared) / number of tasks",
+            "paragraphs": T.method_lines(lb),
             "rank": "average rank over completed tasks (1 = best; exact ties share the better rank)",
         },
         "tasks": _records(lb.tasks, list(lb.tasks.columns)),

@@ -34,6 +34,13 @@ def interval(low, high, digits: int = 3) -> str:
     return f"[{num(low, digits)}, {num(high, digits)}]"
 
 
+def p_value(value) -> str:
+    """A p-value as a reader wants it: two significant digits, '< 0.001' below that."""
+    if missing(value):
+        return "–"
+    return "< 0.001" if value < 0.001 else f"{value:.2g}"
+
+
 def points(value) -> str:
     """A normalized 0-1 score as 0-100 points."""
     return "–" if missing(value) else f"{100 * float(value):.1f}"

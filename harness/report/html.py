@@ -115,7 +115,7 @@ def td(cell: T.Cell) -> str:
         attrs += f' title="{esc(cell.title)}"'
     body = esc(cell.text)
     if cell.tie:
-        body += ' <span class="tie" title="95 % interval overlaps the best: not significantly different">≈</span>'
+        body += ' <span class="tie" title="a paired test against the best, Holm-adjusted, finds no significant difference">≈</span>'
     if cell.sample:
         body += ' <span class="tie" title="bundled sample data">†</span>'
     if cell.footnote:
@@ -177,6 +177,8 @@ def render_html(lb: Leaderboard, plot_files: dict[str, Path] | None = None) -> s
                 *(f'<p class="muted">{esc(s)}</p>' for s in selection.intro), table_html(selection), "</section>"]
     out += [f'<section id="cost"><h2>{esc(cost.title)}</h2>', *(f"<p>{inline(s)}</p>" for s in cost.intro),
             table_html(cost), "</section>"]
+    out += ['<section id="method"><h2>Method</h2>', *(f"<p>{esc(line)}</p>" for line in T.method_lines(lb)),
+            "</section>"]
     if plot_files:
         out.append('<section id="plots"><h2>Plots</h2><div class="figures">')
         for name, caption in PLOTS:

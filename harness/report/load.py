@@ -14,6 +14,7 @@ FIELDS = [
     ("tuning", ("tuning",)), ("architecture", ("family",)), ("task", ("task",)),
     ("task_family", ("task_family",)), ("kind", ("kind",)), ("seed", ("seed",)), ("status", ("status",)),
     ("error", ("error",)), ("primary_metric", ("primary_metric",)), ("higher_is_better", ("higher_is_better",)),
+    ("metric_scale", ("metric_scale",)),
     ("score", ("score",)), ("params", ("params",)), ("trainable_params", ("trainable_params",)),
     ("train_samples_per_s", ("train", "samples_per_s")), ("train_tokens_per_s", ("train", "tokens_per_s")),
     ("train_seconds", ("train", "seconds")), ("eval_samples_per_s", ("eval", "samples_per_s")),
@@ -23,6 +24,9 @@ FIELDS = [
     ("data_origin", ("data", "origin")), ("eval_examples", ("eval", "examples")),
     ("optimizer_state_bytes", ("optimizer_state_bytes",)),
 ]
+# Measurements whose figures suffer when other jobs run on the same device: `schedule.shared` says how many did at
+# most (absent in records written before it existed). Columns <name>_shared and <name>_was_shared.
+SHARED = ("train", "latency")
 NUMERIC = ["seed", "score", "validation_score", "optimizer_state_bytes", "params", "trainable_params", "train_samples_per_s", "train_tokens_per_s",
            "train_seconds", "eval_samples_per_s", "latency_ms_p50", "latency_ms_p95", "peak_rss_bytes",
            "peak_gpu_bytes", "eval_examples"]
@@ -62,9 +66,15 @@ def frame_from_records(records: list[dict]) -> pd.DataFrame:
                                    for r in records]
     from harness.report.selection import grid_key
     columns["grid_key"] = [grid_key(r.get("grid")) for r in records]
+    shared = [_shared(r) for r in records]
+    for name in SHARED:
+        columns[f"{name}_shared"] = [s.get(name) for s in shared]
     frame = pd.DataFrame(columns, dtype=object)
-    for column in NUMERIC:
+    for column in NUMERIC + [f"{name}_shared" for name in SHARED]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    for name in SHARED:         # 1 = measured shared, 0 = alone, NaN = not known; summed per cell by aggregate
+        frame[f"{name}_was_shared"] = (frame[f"{name}_shared"] > 0).astype(float).where(
+            frame[f"{name}_shared"].notna())
     frame["tuning"] = frame["tuning"].where(frame["tuning"].notna(), "full").astype(str)
     frame["higher_is_better"] = frame["higher_is_better"].map(lambda v: v is not False)
     frame["sample"] = frame["sample"].map(lambda v: v is True)
@@ -72,6 +82,12 @@ def frame_from_records(records: list[dict]) -> pd.DataFrame:
         frame[column] = frame[column].map(lambda v: "" if v is None else str(v))
     frame["entry"] = entry_labels(frame)
     return frame
+
+
+def _shared(record: dict) -> dict:
+    schedule = record.get("schedule")
+    shared = schedule.get("shared") if isinstance(schedule, dict) else None
+    return shared if isinstance(shared, dict) else {}
 
 
 def entry_labels(frame: pd.DataFrame) -> pd.Series:

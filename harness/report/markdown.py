@@ -70,6 +70,7 @@ def render_markdown(lb: Leaderboard, plots: list[str] = ()) -> str:
         parts += [f"## {selection.title}", "", " ".join(selection.intro), "", md_table(selection), ""]
     cost = T.cost_table(lb)
     parts += [f"## {cost.title}", "", " ".join(cost.intro), "", md_table(cost), ""]
+    parts += ["## Method", "", *(x for line in T.method_lines(lb) for x in (md_escape(line), ""))]
     if plots:
         parts += ["## Plots", ""]
         for name, caption in PLOTS:
@@ -123,7 +124,7 @@ def render_terminal(lb: Leaderboard) -> str:
     keep = [i for i, c in enumerate(table.columns) if c not in ("95 % CI",)]
     short = T.Table(table.key, table.title, [table.columns[i] for i in keep],
                     [[r[i] for i in keep] for r in table.rows])
-    legend = "**bold** = best; ≈ = not significantly different from the best (95 % intervals overlap)"
+    legend = "**bold** = best; ≈ = not significantly different from the best (paired test, Holm-adjusted)"
     if lb.any_sample:
         legend += "; † = bundled sample data"
     notes = [f"{superscript(n.number)} {n.status}: {n.text}" for n in lb.footnotes]

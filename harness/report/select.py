@@ -4,7 +4,9 @@ An entry qualifies when it finished every selected task and meets every limit on
 checked (and shown) are the worst case over the selected tasks — slowest training throughput, slowest latency,
 largest peak memory (GPU where a GPU was used, else process RSS), largest parameter count. Entries are ranked by
 their mean normalized score over the selected tasks (0-100 "points"); the Pareto-optimal ones (no other qualifying
-entry is at least as good on score, throughput, latency and memory and better on one) are marked.
+entry is at least as good on score, throughput, latency and memory and better on one) are marked. A throughput or
+latency measured while other jobs shared the device is marked ‡N (harness.report.sharing) and said so in the
+reasons, for chosen and excluded entries alike.
 """
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ import pandas as pd
 
 from harness.errors import UserError, did_you_mean
 from harness.report import format as fmt
-from harness.report.aggregate import Leaderboard
-from harness.report.stats import overlap, pareto_front
+from harness.report import sharing
+from harness.report.aggregate import Leaderboard, score_draws
+from harness.report.significance import ALPHA, best_shares, bootstrap_p, holm
+from harness.report.stats import CONFIDENCE, pareto_front, percentile_interval
 
 _NUMBER = r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
 SIZE_UNITS = {"": None, "b": 1, "k": 2 ** 10, "kb": 1e3, "kib": 2 ** 10, "m": 2 ** 20, "mb": 1e6, "mib": 2 ** 20,
@@ -143,18 +147,49 @@ def candidates(lb: Leaderboard, tasks: list[str]) -> tuple[pd.DataFrame, list[tu
         if missing:
             incomplete.append((entry, "did not finish " + ", ".join(f"{t} ({s})" for t, s in missing)))
             continue
-        k = len(tasks)
-        half = (mine["norm_high"] - mine["norm_low"]) / 2
         score = float(mine["norm"].mean())
-        width = float(np.sqrt((half ** 2).sum()) / k) if half.notna().all() else math.nan
         rows.append({"entry": entry, "architecture": mine["architecture"].iloc[0], "score": score,
-                     "score_low": score - width, "score_high": score + width,
                      "min_throughput": _agg(mine["train_samples_per_s"], min),
                      "max_latency": _agg(mine["latency_ms_p50"], max),
                      "max_memory": _agg(mine["peak_memory_bytes"], max),
-                     "max_params": _agg(mine["params"], max)})
-    return pd.DataFrame(rows, columns=["entry", "architecture", "score", "score_low", "score_high",
-                                       "min_throughput", "max_latency", "max_memory", "max_params"]), incomplete
+                     "max_params": _agg(mine["params"], max), **_shared_columns(mine)})
+    table = pd.DataFrame(rows, columns=["entry", "architecture", "score", "min_throughput", "max_latency",
+                                        "max_memory", "max_params", *SHARED_COLUMNS])
+    vectors = score_draws({e: tasks for e in table["entry"]}, lb.scales, lb.draws)
+    intervals = [percentile_interval(vectors[e], CONFIDENCE) if e in vectors else (math.nan, math.nan)
+                 for e in table["entry"]]
+    table["score_low"] = [low for low, _ in intervals]
+    table["score_high"] = [high for _, high in intervals]
+    table.attrs["draws"] = vectors
+    return table, incomplete
+
+
+# Per candidate: how its throughput and latency were measured (most other jobs on the device at once, how many of
+# its jobs were measured shared, how many jobs in all).
+SHARED_COLUMNS = ["throughput_shared", "throughput_shared_jobs", "latency_shared", "latency_shared_jobs", "jobs"]
+
+
+def _shared_columns(mine: pd.DataFrame) -> dict:
+    return {"throughput_shared": _agg(mine["train_shared"], max),
+            "throughput_shared_jobs": float(mine["train_shared_seeds"].fillna(0).sum()),
+            "latency_shared": _agg(mine["latency_shared"], max),
+            "latency_shared_jobs": float(mine["latency_shared_seeds"].fillna(0).sum()),
+            "jobs": float(mine["n"].sum())}
+
+
+def _shared_note(column: str, row) -> str | None:
+    """'latency measured while up to 2 other jobs shared the device (...)' for a figure measured next to others."""
+    if column == "min_throughput":
+        return sharing.describe("training throughput", row["throughput_shared"], row["throughput_shared_jobs"],
+                                row["jobs"])
+    if column == "max_latency":
+        return sharing.describe("latency", row["latency_shared"], row["latency_shared_jobs"], row["jobs"])
+    return None
+
+
+def _shared_mark(column: str, row) -> str:
+    prefix = "throughput" if column == "min_throughput" else "latency"
+    return sharing.mark(row[f"{prefix}_shared"], row[f"{prefix}_shared_jobs"], row["jobs"])
 
 
 def _agg(series, how):
@@ -172,7 +207,8 @@ def select(lb: Leaderboard, tasks=None, limits: list[Limit] = ()) -> Selection:
         for limit in broken:
             failing[limit.option].append(row)
         if broken:
-            excluded.append((row["entry"], "; ".join(_why(limit, row[limit.column]) for limit in broken)))
+            excluded.append((row["entry"], "; ".join(_why(limit, row[limit.column], _shared_note(limit.column, row))
+                                                     for limit in broken)))
         else:
             keep.append(row)
     chosen = pd.DataFrame(keep, columns=table.columns).sort_values(
@@ -184,7 +220,9 @@ def select(lb: Leaderboard, tasks=None, limits: list[Limit] = ()) -> Selection:
     dims = [("score", True), ("min_throughput", True), ("max_latency", False), ("max_memory", False)]
     dims = [(c, up) for c, up in dims if chosen[c].notna().all()]
     chosen["pareto"] = pareto_front(chosen[[c for c, _ in dims]].to_numpy(float), [up for _, up in dims])
-    chosen["reason"] = [_reason(chosen, i, limits, dims) for i in range(len(chosen))]
+    _chances_and_tests(chosen, table.attrs.get("draws", {}))
+    chosen["reason"] = [_reason(chosen, i, limits, dims) + _shared_sentence(chosen.iloc[i])
+                        for i in range(len(chosen))]
     selection.chosen = chosen
     return selection
 
@@ -199,10 +237,17 @@ def _shown(column: str, value) -> str:
     return fmt.human_count(value)
 
 
-def _why(limit: Limit, measured) -> str:
+def _why(limit: Limit, measured, shared_note: str | None = None) -> str:
     if fmt.missing(measured):
         return f"{limit.option}: not measured"
-    return f"{limit.option} {limit.text}: {'needs' if limit.upper else 'reaches only'} {_shown(limit.column, measured)}"
+    return (f"{limit.option} {limit.text}: {'needs' if limit.upper else 'reaches only'} "
+            f"{_shown(limit.column, measured)}" + (f" ({shared_note})" if shared_note else ""))
+
+
+def _shared_sentence(row) -> str:
+    """' Its latency was measured while ...' for the figures of a chosen entry measured next to other jobs."""
+    notes = [n for n in (_shared_note("min_throughput", row), _shared_note("max_latency", row)) if n]
+    return "".join(f" {note[0].upper()}{note[1:]}." for note in notes)
 
 
 def _none_fits(table, failing, limits, excluded) -> str:
@@ -240,14 +285,34 @@ def _speed(a, b) -> str | None:
     return f"{fmt.ratio(a, b)} faster to train" if r > 1 else f"{fmt.ratio(b, a)} slower to train"
 
 
-def _significance(a, b) -> str:
-    tied = overlap(_pair(a), _pair(b))
-    return {True: "difference not significant", False: "difference significant", None: "significance unknown"}[tied]
+def _chances_and_tests(chosen: pd.DataFrame, vectors: dict) -> None:
+    """Among the qualifying entries: the probability that each is the best, and paired tests of each against the
+    top entry (and of the top against the runner-up), Holm-adjusted over those comparisons."""
+    shares = best_shares({e: vectors[e] for e in chosen["entry"] if e in vectors}) if \
+        all(e in vectors for e in chosen["entry"]) else {}
+    chosen["p_best"] = pd.Series([shares.get(e) for e in chosen["entry"]], index=chosen.index, dtype=object)
+    entries = list(chosen["entry"])
+    reference = entries[1] if len(entries) > 1 else None           # the top entry is tested against the runner-up
+    raw = []
+    for i, entry in enumerate(entries):
+        other = reference if i == 0 else entries[0]
+        ok = other is not None and entry in vectors and other in vectors
+        raw.append(bootstrap_p(vectors[entry] - vectors[other]) if ok else None)
+    # the top entry's one comparison needs no correction; the others against the top form one family
+    chosen["p_holm"] = pd.Series([raw[0], *holm(raw[1:])] if raw else [], index=chosen.index, dtype=object)
 
 
-def _pair(row):
-    low, high = row["score_low"], row["score_high"]
-    return None if fmt.missing(low) or fmt.missing(high) else (float(low), float(high))
+def _significance(row) -> str:
+    p = row.get("p_holm")
+    if p is None or fmt.missing(p):
+        return "significance unknown"
+    verdict = "not significant" if p >= ALPHA else "significant"
+    return f"difference {verdict}, paired p = {fmt.p_value(p)} Holm-adjusted"
+
+
+def _chance(row) -> str:
+    p = row.get("p_best")
+    return "" if p is None or fmt.missing(p) else f"; best in {100 * p:.0f} % of resamples"
 
 
 def _reason(chosen: pd.DataFrame, i: int, limits: list[Limit], dims) -> str:
@@ -261,12 +326,12 @@ def _reason(chosen: pd.DataFrame, i: int, limits: list[Limit], dims) -> str:
         speed = _speed(row["min_throughput"], second["min_throughput"])
         if speed is None:
             return (f"best score{_within(limits)}; {gap:.1f} points above the runner-up {second['entry']}, "
-                    f"{_significance(row, second)}.")
+                    f"{_significance(row)}{_chance(row)}.")
         joint = "as" if speed.startswith("about") else "than"
         return (f"best score{_within(limits)}; {speed} {joint} the runner-up {second['entry']}, {gap:.1f} points "
-                f"higher, {_significance(row, second)}.")
+                f"higher, {_significance(row)}{_chance(row)}.")
     gap = 100 * (top["score"] - row["score"])
-    parts = [f"{gap:.1f} points below {top['entry']} ({_significance(row, top)})"]
+    parts = [f"{gap:.1f} points below {top['entry']} ({_significance(row)}{_chance(row)})"]
     speed = _speed(row["min_throughput"], top["min_throughput"])
     if speed:
         parts.append(speed)
@@ -317,7 +382,8 @@ def render_selection(selection: Selection) -> str:
             interval = "–" if fmt.missing(r["score_low"]) else fmt.interval(100 * r["score_low"],
                                                                           100 * r["score_high"], 1)
             rows.append([str(i + 1), str(r["entry"]), fmt.points(r["score"]), interval,
-                         fmt.rate(r["min_throughput"]), fmt.rate(r["max_latency"], 2),
+                         fmt.rate(r["min_throughput"]) + _shared_mark("min_throughput", r),
+                         fmt.rate(r["max_latency"], 2) + _shared_mark("max_latency", r),
                          fmt.human_bytes(r["max_memory"]), fmt.human_count(r["max_params"]),
                          "★" if r["pareto"] else ""])
         lines += ["", text_table(["#", "entry", "score", "95 % CI", "train samples/s", "latency p50 ms",
@@ -327,6 +393,8 @@ def render_selection(selection: Selection) -> str:
                          for i, r in selection.chosen.iterrows()]
         lines += ["", "★ Pareto-optimal: no other qualifying entry is at least as good on score, throughput, "
                       "latency and memory and better on one."]
+        if any(_shared_mark(c, r) for _, r in selection.chosen.iterrows() for c in ("min_throughput", "max_latency")):
+            lines.append(sharing.LEGEND)
     if selection.excluded:
         lines += ["", "Excluded:"] + [f"- {entry}: {why}" for entry, why in selection.excluded]
     return "\n".join(lines)

@@ -1,14 +1,15 @@
 """The report's tables as plain data (cells with text, a sort key and marks), rendered by markdown, html and latex.
 
-Marks on a cell: "best" (bold: best entry on the task / overall), "tie" (≈: its 95 % interval overlaps the best's,
-so the difference from the best is not significant), "sample" (†: computed on the bundled samples), a footnote
-number (why a cell is n/a or failed), "pareto" (★: on the Pareto front).
+Marks on a cell: "best" (bold: best entry on the task / overall), "tie" (≈: a paired test against the best, Holm-
+adjusted over the table's comparisons, finds no significant difference), "sample" (†: computed on the bundled
+samples), a footnote number (why a cell is n/a or failed), "pareto" (★: on the Pareto front).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from harness.report import format as fmt
+from harness.report import sharing
 from harness.report.aggregate import TASK_FAMILY_ORDER, Leaderboard
 
 FAMILY_TITLES = {"classification": "Classification", "ner": "Named-entity recognition", "qa": "Question answering",
@@ -90,7 +91,7 @@ def overall_table(lb: Leaderboard) -> Table:
 
 def _overall_table(lb: Leaderboard) -> Table:
     digits = _digits(lb)
-    columns = ["#", "entry", "architecture", "overall (0–100)", "95 % CI", "avg rank", "coverage"]
+    columns = ["#", "entry", "architecture", "overall (0–100)", "95 % CI", "P(best)", "avg rank", "coverage"]
     columns += [task_header(lb, t) for t in lb.task_names]
     rows = []
     for o in lb.overall.to_dict("records"):
@@ -101,6 +102,7 @@ def _overall_table(lb: Leaderboard) -> Table:
         row += [overall,
                 Cell(fmt.interval(100 * o["score_low"], 100 * o["score_high"], 1), sort=None if fmt.missing(
                     o["score_low"]) else float(o["score_low"]), numeric=True),
+                probability_cell(o["p_best"]),
                 number(o["avg_rank"], fmt.num(o["avg_rank"], 2)),
                 Cell(o["coverage"], sort=o["tasks_ok"] / max(o["tasks_asked"], 1), numeric=True)]
         for task in lb.task_names:
@@ -109,11 +111,13 @@ def _overall_table(lb: Leaderboard) -> Table:
         rows.append(row)
     intro = [
         "Overall = mean of the normalized primary scores over the tasks an entry completed, × 100 "
-        "(normalization per task is listed below the table). 95 % CI of the overall score combines the per-task "
-        "intervals as √(Σ h²)/k. Avg rank = mean rank over completed tasks (1 = best). Coverage = tasks ok / "
-        "tasks asked.",
-        "Task columns show the mean primary metric over seeds; **bold** = best on the task; ≈ = its 95 % interval "
-        "overlaps the best's, so the difference is not significant; ↓ = lower is better.",
+        "(normalization per task is listed below the table). Its 95 % CI and P(best) (the share of resamples in "
+        "which the entry has the best overall score) come from the same bootstrap over seeds and test examples as "
+        "the task intervals (see Method). Avg rank = mean rank over completed tasks (1 = best). Coverage = tasks "
+        "ok / tasks asked.",
+        "Task columns show the mean primary metric over seeds; **bold** = best on the task; ≈ = a paired test "
+        "against the best finds no significant difference (p ≥ 0.05 after Holm's correction over the entries "
+        "compared with the best); ↓ = lower is better.",
     ]
     return Table("overall", "Overall leaderboard", columns, rows, intro)
 
@@ -139,34 +143,79 @@ def _family_tables(lb: Leaderboard) -> list[Table]:
                 else:
                     interval = Cell(fmt.interval(c["ci_low"], c["ci_high"], d),
                                     sort=None if fmt.missing(c["ci_low"]) else float(c["ci_low"]), numeric=True)
-                    if c["ci_method"] == "t":
-                        how = text(f"t over {c['n']} seeds")
-                    elif c["ci_method"] == "bootstrap":
-                        examples = "" if fmt.missing(c["eval_examples"]) else f" of {int(c['eval_examples'])}"
-                        how = text(f"bootstrap over examples{examples}")
-                    else:
-                        how = text(f"none: {c['ci_note']}")
-                    if c["best"]:
-                        versus = text("best")
-                    elif c["tied_with_best"] is True:
-                        versus = text("≈ not significant")
-                    elif c["tied_with_best"] is False:
-                        versus = text("worse (significant)")
-                    else:
-                        versus = text("unknown (no interval)")
+                    how = text(interval_method(c))
+                    versus = versus_cell(c, d)
                 counts = [f"{c['n_ok']} ok"] + [f"{c[k]} {s}" for k, s in (("n_failed", "failed"),
                                                                          ("n_unsupported", "unsupported")) if c[k]]
                 rows.append([text(t["task"]), text(c["entry"]), score,
                              number(c["std"], fmt.num(c["std"], d)), interval, how,
                              Cell(c["seeds"] if isinstance(c["seeds"], str) and c["seeds"] else "–",
                                   sort=float(c["n"]), numeric=True),
-                             text(", ".join(counts)), versus])
+                             text(", ".join(counts)), versus, probability_cell(c["p_best"])])
         intro = ["; ".join(f"{t['task']}: {t['metric']} ({'higher' if t['higher_is_better'] else 'lower'} is "
                            f"better{', bundled sample †' if t['sample'] else ''})" for _, t in tasks.iterrows())]
         tables.append(Table(f"family-{family}", FAMILY_TITLES.get(family, family.title()),
-                            ["task", "entry", "mean", "std", "95 % CI", "interval", "seeds", "jobs", "vs best"],
-                            rows, intro))
+                            ["task", "entry", "mean", "std", "95 % CI", "interval", "seeds", "jobs",
+                             "vs best: Δ [95 % CI], p (Holm)", "P(best)"], rows, intro))
     return tables
+
+
+def interval_method(c) -> str:
+    """How a cell's interval was obtained, in words."""
+    examples = "" if fmt.missing(c["eval_examples"]) else f" ({int(c['eval_examples'])})"
+    if c["ci_method"] == "seeds × examples":
+        return f"bootstrap over {c['n']} seeds × test examples{examples}"
+    if c["ci_method"] == "examples":
+        return f"bootstrap over test examples{examples}"
+    if c["ci_method"] == "seeds":
+        return f"bootstrap over {c['n']} seeds only ({c['ci_note']})"
+    return f"none: {c['ci_note']}"
+
+
+def versus_cell(c, digits: int) -> Cell:
+    """The difference from the task's best entry: Δ, its interval, the Holm-adjusted p-value and the test."""
+    if c["best"]:
+        return text("best")
+    if c["p_holm"] is None or fmt.missing(c["p_holm"]):
+        return text("unknown (no resamples)")
+    verdict = "≈ not significant" if c["tied_with_best"] else "significantly worse"
+    shown = (f"{fmt.num(c['delta_best'], digits)} {fmt.interval(c['delta_low'], c['delta_high'], digits)}, "
+             f"p = {fmt.p_value(c['p_holm'])}: {verdict}")
+    return Cell(shown, sort=float(c["p_holm"]), title=f"{c['test']}; unadjusted p = {fmt.p_value(c['p_value'])}")
+
+
+def probability_cell(value) -> Cell:
+    if value is None or fmt.missing(value):
+        return Cell("–", sort=None)
+    return Cell(f"{100 * value:.0f} %", sort=float(value), numeric=True)
+
+
+def method_lines(lb: Leaderboard) -> list[str]:
+    """What was computed, exactly: the report's Method section."""
+    from harness.report.resample import RESAMPLES
+
+    tests = sorted({str(t) for t in lb.cells["test"].dropna()}) if "test" in lb.cells else []
+    return [
+        f"Intervals: a two-level bootstrap ({RESAMPLES:,} resamples, seeded per task so the report is "
+        "reproducible). Each resample draws the test examples with replacement (one draw shared by every entry "
+        "evaluated on the same examples) and the seeds with replacement (the same draw for entries that ran the "
+        "same seeds); an entry's value is the mean over its drawn seeds of its primary metric recomputed on the "
+        "drawn examples from the stored predictions, using the metric's per-example sufficient statistics. The "
+        "95 % interval is the 2.5–97.5 percentile range of those values, so it combines seed-to-seed and "
+        "example-to-example variation and stays inside the metric's range. A recomputation must reproduce every "
+        "stored score; where it cannot (or predictions are missing), cells with two or more seeds are resampled "
+        "over seeds only and single-seed cells get no interval (the table says why).",
+        "Differences from the best entry on a task are paired: both entries' values come from the same resamples, "
+        "so the difference's interval and its two-sided p-value, 2·min(P(Δ ≤ 0), P(Δ ≥ 0)), account for the "
+        "shared test examples and seeds (paired bootstrap). Accuracy of two single-seed entries on the same "
+        "examples uses McNemar's exact test. Entries evaluated on different examples are compared on independent "
+        "resamples (unpaired bootstrap). "
+        + (f"Tests used in this report: {', '.join(tests)}. " if tests else "")
+        + "The p-values of a task's comparisons with its best entry are adjusted together with Holm's step-down "
+        "method (family-wise error 5 %); ≈ marks adjusted p ≥ 0.05. The overall score is compared the same way, "
+        "on the mean normalized score per resample, Holm-adjusted over the entries.",
+        "P(best): the share of resamples in which the entry has the best value (ties shared).",
+    ]
 
 
 def cost_table(lb: Leaderboard) -> Table:
@@ -193,9 +242,9 @@ def _cost_table(lb: Leaderboard) -> Table:
             tuning_cells = [number(trainable, fmt.human_count(trainable)), number(state, fmt.human_bytes(state))]
         rows.append([number(o["rank"], str(o["rank"])), text(o["entry"]), number(o["params"], params),
                      *tuning_cells,
-                     number(o["train_samples_per_s"], fmt.rate(o["train_samples_per_s"])),
-                     number(o["train_tokens_per_s"], fmt.rate(o["train_tokens_per_s"], 0)),
-                     number(o["latency_ms_p50"], fmt.rate(o["latency_ms_p50"], 2)), mem,
+                     _shared_figure(o, "train", o["train_samples_per_s"], fmt.rate(o["train_samples_per_s"])),
+                     _shared_figure(o, "train", o["train_tokens_per_s"], fmt.rate(o["train_tokens_per_s"], 0)),
+                     _shared_figure(o, "latency", o["latency_ms_p50"], fmt.rate(o["latency_ms_p50"], 2)), mem,
                      Cell("★" if o["pareto_speed"] else "", sort=1.0 if o["pareto_speed"] else 0.0,
                           pareto=bool(o["pareto_speed"])),
                      Cell("★" if o["pareto_memory"] else "", sort=1.0 if o["pareto_memory"] else 0.0,
@@ -211,7 +260,28 @@ def _cost_table(lb: Leaderboard) -> Table:
     if lb.show_tuning:
         intro.append("Trainable params: what the tuning strategy updates (full: everything; head: the new task head; "
                      "lora: adapters and head); optimizer state: AdamW's two fp32 moments per trainable parameter.")
-    return Table("cost", "Cost", columns, rows, intro)
+    shared = shared_costs(lb)
+    if shared:
+        intro.append(f"{sharing.LEGEND} Peak memory is per process and not affected.")
+    title = f"Cost ({sharing.MARK}: some figures measured while other jobs shared the device)" if shared else "Cost"
+    return Table("cost", title, columns, rows, intro)
+
+
+def shared_costs(lb: Leaderboard) -> bool:
+    """Whether any throughput or latency figure of the cost table was measured while other jobs shared the device."""
+    return any(sharing.was_shared(o[f"{m}_shared_seeds"]) for o in lb.overall.to_dict("records")
+               for m in ("train", "latency"))
+
+
+def _shared_figure(o: dict, measurement: str, value, shown: str) -> Cell:
+    """A throughput or latency cell, marked when jobs behind it were measured next to others on their device."""
+    cell = number(value, shown)
+    if not fmt.missing(value):
+        most, jobs = o[f"{measurement}_shared"], o[f"{measurement}_shared_seeds"]
+        cell.text += sharing.mark(most, jobs, o["jobs_ok"])
+        what = "training throughput" if measurement == "train" else "latency"
+        cell.title = sharing.describe(what, most, jobs, o["jobs_ok"])
+    return cell
 
 
 def normalization_lines(lb: Leaderboard) -> list[str]:

@@ -66,7 +66,7 @@ class TaskCard:
     labels: tuple[str, ...]
     primary_metric: str
     metrics: tuple[str, ...]
-    higher_is_better: bool
+    higher_is_better: bool | None     # optional; the kind's metric spec decides (check_card compares)
     hyperparameters: dict[str, Any]
     generation: dict[str, Any]
     options: dict[str, Any]
@@ -232,7 +232,7 @@ def parse_card(data: Any, path: Path | str) -> TaskCard:
         name=name, family=family, kind=kind, path=Path(path), description=f.get("description", str, ""),
         hub=hub, local=local, sample=sample, carve=carve, columns=f.str_map("columns"),
         labels=tuple(str(x) for x in labels), primary_metric=primary, metrics=tuple(report),
-        higher_is_better=metrics_f.get("higher_is_better", bool, True), hyperparameters=hyperparameters,
+        higher_is_better=metrics_f.get("higher_is_better", bool, None), hyperparameters=hyperparameters,
         generation=generation, options=f.get("options", dict, {}),
         metric_notes=metrics_f.get("definition", str, ""), raw=data,
     )
