@@ -101,10 +101,25 @@ def _balanced(tex: str) -> None:
         depth += {"{": 1, "}": -1}.get(ch, 0)
         assert depth >= 0
     assert depth == 0
-    begins = re.findall(r"\\begin\{(\w+)\}", body)
-    ends = re.findall(r"\\end\{(\w+)\}", body)
-    assert begins == list(reversed(ends)) or sorted(begins) == sorted(ends)
+    open_environments = []
+    for command, name in re.findall(r"\\(begin|end)\{([\w*]+)\}", body):
+        if command == "begin":
+            open_environments.append(name)
+            continue
+        innermost = open_environments.pop() if open_environments else None
+        assert innermost == name, f"\\end{{{name}}} closes \\begin{{{innermost}}}"
+    assert not open_environments, f"never closed: {open_environments}"
     assert body.count("$") % 2 == 0
+
+
+@pytest.mark.parametrize("tex", [
+    "\\begin{table}\\begin{tabular}{l}x\\end{table}\\end{tabular}",      # crossed
+    "\\begin{table}x\\end{tabular}\\begin{tabular}{l}\\end{table}",       # closed before it was opened
+    "\\begin{table}\\begin{tabular}{l}x\\end{tabular}",                   # left open
+])
+def test_the_latex_check_rejects_misnested_environments(tex):
+    with pytest.raises(AssertionError):
+        _balanced(tex)
 
 
 def test_latex_is_escaped_and_compiles(report, tmp_path):
