@@ -116,7 +116,7 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
                     kind=card.kind, card_path=str(card.path), card_hash=card.hash, seed=seed,
                     hyperparameters=hp.to_dict(), precision=precision, device=device,
                     data={"path": str(data_info.path), "fingerprint": data_info.fingerprint,
-                          "sizes": data_info.sizes, "source": data_info.source},
+                          "sizes": data_info.sizes, "source": data_info.source, "overlap": data_info.overlap},
                     options=_job_options(options, load_kind(card.kind)), tuning=strategy,
                     lora=lora_settings if strategy == "lora" else None, grid=point,
                 ))

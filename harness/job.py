@@ -35,7 +35,8 @@ def base_record(job: Job, run: str) -> dict[str, Any]:
         "train": {}, "eval": {}, "memory": {},
         "device": None, "precision": None, "hyperparameters": job.hyperparameters,
         "data": {"origin": job.data["source"]["origin"], "sample": job.data["source"]["origin"] == "sample",
-                 "description": job.data["source"]["description"], "sizes": job.data["sizes"]},
+                 "description": job.data["source"]["description"], "sizes": job.data["sizes"],
+                 "overlap": job.data.get("overlap")},
         "versions": versions(), "started_at": _now(), "finished_at": None,
     }
 

@@ -1,5 +1,6 @@
-"""Prepare a task's data once: read the source, map it to the kind's standard schema, carve missing splits, and
-save each split as memory-mapped Arrow in the cache, keyed by the source's fingerprint.
+"""Prepare a task's data once: read the source, map it to the kind's standard schema, carve missing splits, remove
+train rows that repeat a carved row (harness.data.splits), and save each split as memory-mapped Arrow in the cache,
+keyed by the source's fingerprint.
 
 Every job of the task (every model and seed) then loads the same prepared splits; a second run reads them from
 disk without parsing anything.
@@ -7,13 +8,13 @@ disk without parsing anything.
 from __future__ import annotations
 
 import json
-import random
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.data.readers import read_file
 from harness.data.sources import DataSource
+from harness.data.splits import carve, remove_repeats
 from harness.errors import UserError
 from harness.locking import file_lock
 from harness.paths import cache_dir
@@ -26,6 +27,8 @@ class PreparedData:
     fingerprint: str
     sizes: dict[str, int]
     source: dict
+    # Rows repeating a train row: removed_from_train (repeats of carved rows), validation_in_train, test_in_train.
+    overlap: dict[str, int] = field(default_factory=dict)
 
     def load(self, role: str):
         from datasets import load_from_disk
@@ -42,16 +45,15 @@ def prepare(card: TaskCard, kind, source: DataSource) -> PreparedData:
             if not meta_file.is_file():
                 _build(card, kind, source, target)
     meta = json.loads(meta_file.read_text())
-    return PreparedData(path=target, fingerprint=fingerprint, sizes=meta["sizes"], source=source.to_dict())
+    return PreparedData(path=target, fingerprint=fingerprint, sizes=meta["sizes"], source=source.to_dict(),
+                        overlap=meta["overlap"])
 
 
 def _build(card: TaskCard, kind, source: DataSource, target: Path) -> None:
     from datasets import Dataset
 
     splits = _read_splits(card, kind, source)
-    if "validation" not in splits:
-        splits["train"], splits["validation"] = carve(splits["train"], card.carve.fraction, card.carve.max_rows,
-                                                       card.carve.seed)
+    overlap = remove_repeats(splits, _carve_missing(card, kind, splits, source.carve_test))
     for role, columns in splits.items():
         if not columns or not next(iter(columns.values())):
             raise UserError(f"task {card.name!r}: the {role} split is empty", hint="check the data files")
@@ -63,7 +65,8 @@ def _build(card: TaskCard, kind, source: DataSource, target: Path) -> None:
         dataset = Dataset.from_dict(columns)
         dataset.save_to_disk(str(staging / role))
         sizes[role] = len(dataset)
-    (staging / "meta.json").write_text(json.dumps({"sizes": sizes, "source": source.to_dict()}, indent=1))
+    meta = {"sizes": sizes, "source": source.to_dict(), "overlap": overlap}
+    (staging / "meta.json").write_text(json.dumps(meta, indent=1))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
 
@@ -75,10 +78,25 @@ def _read_splits(card: TaskCard, kind, source: DataSource) -> dict[str, dict[str
     for role, path in source.files.items():
         rows = read_file(Path(path), source.format)
         splits[role] = standardize(card, kind, rows_to_columns(rows, path), source.columns, path)
-    if source.carve_test:
-        splits["train"], splits["test"] = carve(splits["train"], card.carve.fraction, card.carve.max_rows,
-                                                card.carve.seed + 1)
     return splits
+
+
+def _carve_missing(card: TaskCard, kind, splits: dict[str, dict], carve_test: bool) -> list[str]:
+    """Cut test (when a single file was given) and then validation out of train; returns the roles carved.
+
+    Rows sharing the kind's `carve_group` field (a QA paragraph) stay on one side, so no passage is both trained on
+    and evaluated."""
+    group_by = getattr(kind, "carve_group", None)
+    carved = []
+    if carve_test:
+        splits["train"], splits["test"] = carve(splits["train"], card.carve.fraction, card.carve.max_rows,
+                                                card.carve.seed + 1, group_by)
+        carved.append("test")
+    if "validation" not in splits:
+        splits["train"], splits["validation"] = carve(splits["train"], card.carve.fraction, card.carve.max_rows,
+                                                       card.carve.seed, group_by)
+        carved.append("validation")
+    return carved
 
 
 def _read_hub(card: TaskCard, kind, source: DataSource) -> dict[str, dict[str, list]]:
@@ -145,15 +163,3 @@ def standardize(card: TaskCard, kind, batch: dict[str, list], columns: dict[str,
             continue
         out[field_name] = list(values)
     return kind.standardize(card, out, where)
-
-
-def carve(columns: dict[str, list], fraction: float, max_rows: int, seed: int) -> tuple[dict, dict]:
-    """Split off a fixed, seeded part: min(fraction * n, max_rows) rows (at least 1). Both keep their order."""
-    n = len(next(iter(columns.values())))
-    if n < 2:
-        raise UserError(f"cannot carve a split out of {n} example(s)", hint="give separate train and test files")
-    size = max(1, min(max_rows, round(n * fraction)))
-    picked = set(random.Random(seed).sample(range(n), size))
-    rest = {k: [v for i, v in enumerate(vals) if i not in picked] for k, vals in columns.items()}
-    part = {k: [v for i, v in enumerate(vals) if i in picked] for k, vals in columns.items()}
-    return rest, part

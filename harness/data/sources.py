@@ -21,7 +21,7 @@ _ROLE_ALIASES = {"train": "train", "validation": "validation", "valid": "validat
 # files eng.train, eng.testa (the development set) and eng.testb (the test set).
 _FILE_ROLES = {**_ROLE_ALIASES, "testa": "validation", "testb": "test"}
 # Bump when reading or standardising changes meaning, so prepared caches are rebuilt.
-DATA_CODE_VERSION = "2"
+DATA_CODE_VERSION = "3"
 
 
 @dataclass(frozen=True)
