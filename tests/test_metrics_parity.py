@@ -279,31 +279,47 @@ def test_bleu_of_identical_text_is_100_and_of_disjoint_text_is_0():
 
 
 # --------------------------------------------------------------------------------------------------- ROUGE ----
+# Examples 3-6 put the same sentences in the other order on one line: rougeLsum forgives that only when the lines are
+# split at each sentence end (?, !, .) and at existing line breaks, so a broken splitter changes the score.
 SUMMARIES = ["The cats were running quickly. Then they stopped!", "Police arrested two men in Redton.",
-             "A storm shut 30 roads", "", "The dog barked at night. The cat slept all day."]
+             "A storm shut 30 roads", "Is it over? Did the storm end?", "Roads reopened! Schools stay shut!",
+             "Buses run late. Trains are cancelled.", "Storm over\nClear skies ahead", "",
+             "The dog barked at night. The cat slept all day."]
 TARGETS = ["Cats run quick.\nThey stopped.", "Two men have been arrested by police in Redton.",
-           "Travel across the county was disrupted by a storm, with 30 roads shut.", "Nothing happened.",
-           "The cat slept all day.\nThe dog barked at night."]
+           "Travel across the county was disrupted by a storm, with 30 roads shut.", "Did the storm end? Is it over?",
+           "Schools stay shut!  Roads reopened!", "Trains are cancelled. Buses run late.",
+           "Clear skies ahead\nStorm over", "Nothing happened.", "The cat slept all day.\nThe dog barked at night."]
+# The same texts one sentence per line, written out by hand (the oracle must not share the splitter it checks): a
+# sentence ends at ., ! or ? followed by whitespace, and existing line breaks stay.
+SUMMARY_LINES = ["The cats were running quickly.\nThen they stopped!", "Police arrested two men in Redton.",
+                 "A storm shut 30 roads", "Is it over?\nDid the storm end?", "Roads reopened!\nSchools stay shut!",
+                 "Buses run late.\nTrains are cancelled.", "Storm over\nClear skies ahead", "",
+                 "The dog barked at night.\nThe cat slept all day."]
+TARGET_LINES = ["Cats run quick.\nThey stopped.", "Two men have been arrested by police in Redton.",
+                "Travel across the county was disrupted by a storm, with 30 roads shut.",
+                "Did the storm end?\nIs it over?", "Schools stay shut!\nRoads reopened!",
+                "Trains are cancelled.\nBuses run late.", "Clear skies ahead\nStorm over", "Nothing happened.",
+                "The cat slept all day.\nThe dog barked at night."]
 
 
 def test_rouge_equals_rouge_score_with_stemming_and_lsum_lines():
     from rouge_score import rouge_scorer
 
+    for text, lined in zip(SUMMARIES + TARGETS, SUMMARY_LINES + TARGET_LINES):
+        assert lined.split() == text.split()            # the hand-written lines only move line breaks
+        assert sentence_lines(text) == lined
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=True)
     want = {k: 0.0 for k in ("rouge1", "rouge2", "rougeL", "rougeLsum")}
-    for prediction, target in zip(SUMMARIES, TARGETS):
-        lined_prediction = "\n".join(s for line in prediction.splitlines()
-                                     for s in re.split(r"(?<=[.!?])\s+", line.strip()) if s)
-        lined_target = "\n".join(s for line in target.splitlines()
-                                 for s in re.split(r"(?<=[.!?])\s+", line.strip()) if s)
-        scores = scorer.score(lined_target, lined_prediction)
+    for prediction, target in zip(SUMMARY_LINES, TARGET_LINES):
+        scores = scorer.score(target, prediction)
         for k in want:
             want[k] += scores[k].fmeasure / len(SUMMARIES)
     got = rouge(SUMMARIES, TARGETS)
     assert got == pytest.approx(want)
     # stemming matters ("running" matches "run") and Lsum differs from L on multi-sentence text
     no_stem = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=False)
-    assert got["rouge1"] > sum(no_stem.score(t, p)["rouge1"].fmeasure for p, t in zip(SUMMARIES, TARGETS)) / 5
+    assert got["rouge1"] > sum(no_stem.score(t, p)["rouge1"].fmeasure
+                               for p, t in zip(SUMMARIES, TARGETS)) / len(SUMMARIES)
     swapped = rouge(SUMMARIES[-1:], TARGETS[-1:])       # same sentences, other order: only Lsum forgives it
     assert swapped["rougeLsum"] == pytest.approx(1.0) and swapped["rougeL"] < 0.9
 
