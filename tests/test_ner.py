@@ -52,9 +52,12 @@ def encode(card, kind, spec, tokenizer, max_length=128):
 def test_first_sub_token_of_each_word_carries_its_label(setup, model):
     card, kind, models = setup
     spec, tokenizer = models[model]
+    from harness.kinds.token_classification import is_byte_level
+
     features = encode(card, kind, spec, tokenizer)
     for i, (words, tags) in enumerate(SENTENCES):
-        word_ids = tokenizer(words, is_split_into_words=True, truncation=True, max_length=128).word_ids()
+        spaced = [" " + w for w in words] if is_byte_level(tokenizer) else words      # as the encoder gives them
+        word_ids = tokenizer(spaced, is_split_into_words=True, truncation=True, max_length=128).word_ids()
         labels, index = features["labels"][i], features["word_index"][i]
         assert len(labels) == len(features["input_ids"][i]) == len(index)
         firsts = [p for p, w in enumerate(word_ids) if w is not None and (p == 0 or word_ids[p - 1] != w)]
@@ -63,15 +66,65 @@ def test_first_sub_token_of_each_word_carries_its_label(setup, model):
         assert all(labels[p] == -100 and index[p] == -1 for p in range(len(labels)) if p not in firsts)
 
 
-def test_gpt2_words_keep_their_leading_space_marker(setup):
+@pytest.fixture(scope="module")
+def byte_level_encoder(tmp_path_factory):
+    """A model whose type was never on a list of byte-level model types (ModernBERT), with tiny-gpt2's byte-level BPE
+    saved as a generic tokenizers-backed tokenizer, the way ModernBERT ships its own."""
+    import json
+    import shutil
+
+    from transformers import ModernBertConfig
+
+    from harness.models.builtin import ensure_tiny_model
+
+    folder = tmp_path_factory.mktemp("models") / "tiny-modernbert"
+    folder.mkdir()
+    gpt2 = ensure_tiny_model("tiny-gpt2")
+    shutil.copy(gpt2 / "tokenizer.json", folder / "tokenizer.json")
+    config = json.loads((gpt2 / "tokenizer_config.json").read_text())
+    config.pop("add_prefix_space")
+    (folder / "tokenizer_config.json").write_text(json.dumps({**config, "tokenizer_class": "PreTrainedTokenizerFast"}))
+    eos = json.loads((gpt2 / "config.json").read_text())["eos_token_id"]
+    ModernBertConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                     pad_token_id=eos, bos_token_id=eos, eos_token_id=eos, cls_token_id=eos,
+                     sep_token_id=eos).save_pretrained(folder)
+    return folder
+
+
+def _job_tokenizer(kind, spec):
+    from harness.models.loading import load_tokenizer
+
+    return kind.prepare_tokenizer(load_tokenizer(spec, **kind.tokenizer_options(spec)), spec)
+
+
+def test_byte_level_tokenizers_are_recognised_from_the_tokenizer(setup, byte_level_encoder):
+    from harness.kinds.token_classification import is_byte_level
+    from harness.models.resolve import resolve_model
+
     card, kind, models = setup
-    spec, tokenizer = models["tiny-gpt2"]
-    assert kind.tokenizer_options(spec) == {"add_prefix_space": True}
-    words = SENTENCES[0][0]
-    split = tokenizer(words, is_split_into_words=True)["input_ids"]
-    joined = tokenizer(" " + " ".join(words))["input_ids"]
-    assert split == joined          # every word starts with 'Ġ', as in running text
-    assert kind.tokenizer_options(models["tiny-bert"][0]) == {}
+    spec = resolve_model(str(byte_level_encoder))
+    assert spec.model_type == "modernbert" and spec.family == "encoder"
+    assert is_byte_level(_job_tokenizer(kind, spec))
+    assert is_byte_level(models["tiny-gpt2"][1])
+    assert not is_byte_level(models["tiny-bert"][1]) and not is_byte_level(models["tiny-t5"][1])
+
+
+@pytest.mark.parametrize("model", ["tiny-gpt2", "tiny-modernbert", "tiny-bert"])
+def test_words_tokenize_as_in_running_text(setup, byte_level_encoder, model):
+    """Byte-level BPE marks a word start with a leading space ('Ġ'): every pre-split word must keep it, as it has in
+    running text; WordPiece has no such marker."""
+    from harness.models.resolve import resolve_model
+
+    card, kind, models = setup
+    spec = resolve_model(str(byte_level_encoder)) if model == "tiny-modernbert" else models[model][0]
+    tokenizer = _job_tokenizer(kind, spec)
+    features = encode(card, kind, spec, tokenizer)
+    for i, (words, _) in enumerate(SENTENCES):
+        running = (" " if model != "tiny-bert" else "") + " ".join(words)
+        assert features["input_ids"][i] == tokenizer(running)["input_ids"], words
+    if model != "tiny-bert":
+        pieces = tokenizer.convert_ids_to_tokens(features["input_ids"][0])
+        assert sum(p.startswith("Ġ") for p in pieces) == len(SENTENCES[0][0])
 
 
 def test_truncated_words_are_tagged_o_and_the_rest_map_back(setup):

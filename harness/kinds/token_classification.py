@@ -1,8 +1,9 @@
 """Token classification (NER): one IOB2 tag per word, scored at the entity level with seqeval.
 
 Heads: AutoModelForTokenClassification for every family (BERT-style encoders, GPT-2-style decoders, the T5 encoder
-through T5ForTokenClassification). Words arrive pre-split, so byte-level BPE tokenizers (GPT-2, RoBERTa, BART) are
-loaded with add_prefix_space=True: without it every word after the first loses its leading-space marker.
+through T5ForTokenClassification). Words arrive pre-split, and byte-level BPE (GPT-2, RoBERTa, BART, ModernBERT,
+Llama 3, ...) marks a word start with its leading space: each word is given that space, so it tokenizes as in running
+text. Byte-level is read from the tokenizer itself (`is_byte_level`), never from the model type.
 The first sub-token of each word carries the word's label; the other sub-tokens and special tokens get -100. At
 evaluation the prediction at each word's first sub-token is the word's tag; words cut off by max_length are "O".
 """
@@ -17,10 +18,6 @@ from harness.metrics.ner import NER_METRICS, ner_spec
 from harness.tasks.card import CardError, TaskCard
 
 IGNORE = -100
-# Encoder and encoder-decoder types whose tokenizers are byte-level BPE and need add_prefix_space=True for
-# pre-split words. Decoder-family models always get it (transformers 5 accepts it for every tokenizer class).
-BYTE_LEVEL_MODEL_TYPES = frozenset({"roberta", "bart", "longformer", "deberta", "led", "mvp", "blenderbot",
-                                    "data2vec-text", "ibert", "markuplm", "layoutlmv3"})
 
 
 class TokenClassificationKind(TaskKind):
@@ -65,11 +62,6 @@ class TokenClassificationKind(TaskKind):
         return batch
 
     # --- model -----------------------------------------------------------------------------------------------
-    def tokenizer_options(self, spec) -> dict:
-        if spec.family == "decoder" or spec.model_type in BYTE_LEVEL_MODEL_TYPES:
-            return {"add_prefix_space": True}
-        return {}
-
     def build_model(self, card: TaskCard, spec, tokenizer):
         from transformers import AutoModelForTokenClassification
 
@@ -82,9 +74,13 @@ class TokenClassificationKind(TaskKind):
 
     def encoder(self, card: TaskCard, spec, tokenizer, hp, role: str) -> Callable[[dict], dict]:
         max_length = hp.max_length
+        # Not add_prefix_space=True: the generic tokenizers-backed class (ModernBERT's) ignores it, and where a
+        # Split precedes ByteLevel (Llama 3, Qwen) it spaces every piece of a word ("2,650", "U.S.").
+        word_start = " " if is_byte_level(tokenizer) else ""
 
         def encode(batch: dict) -> dict:
-            features = tokenizer(batch["tokens"], is_split_into_words=True, truncation=True, max_length=max_length)
+            words = [[word_start + word for word in sentence] for sentence in batch["tokens"]]
+            features = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
             labels, word_index = [], []
             for i, tags in enumerate(batch["ner_tags"]):
                 feature_labels, feature_words, previous = [], [], None
@@ -101,7 +97,7 @@ class TokenClassificationKind(TaskKind):
         return encode
 
     def encoder_version(self, role: str) -> str:
-        return "ner-1"
+        return "ner-2"
 
     # --- evaluation ------------------------------------------------------------------------------------------
     def evaluate(self, ctx: EvalContext) -> Evaluation:
@@ -124,6 +120,28 @@ class TokenClassificationKind(TaskKind):
             references.append([labels[t] for t in gold])
         metrics = ner_metrics(references, predictions, entity_types(labels))
         return Evaluation(metrics, predictions, references)
+
+
+def is_byte_level(tokenizer) -> bool:
+    """Whether a (fast) tokenizer is byte-level BPE: its backend's pre-tokenizer or decoder is ByteLevel, alone or in
+    a Sequence. (Every tokenizers-backed class in transformers 5 has an `add_prefix_space` attribute, so that says
+    nothing.)"""
+    import json
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return False
+    # Each component serialises on its own; the whole tokenizer's JSON would carry the vocabulary too.
+    return any(component is not None and _names_byte_level(json.loads(component.__getstate__()))
+               for component in (backend.pre_tokenizer, backend.decoder))
+
+
+def _names_byte_level(node) -> bool:
+    if isinstance(node, dict):
+        return node.get("type") == "ByteLevel" or any(_names_byte_level(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_names_byte_level(v) for v in node)
+    return False
 
 
 def _tag_id(value, labels: tuple[str, ...], where: str, number: int) -> int:
