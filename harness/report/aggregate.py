@@ -191,11 +191,12 @@ def _intervals(cells: pd.DataFrame, frame: pd.DataFrame, specs: dict[str, Metric
     """Resample every cell (harness.report.resample); set its 95 % interval, its method and, without one, why."""
     ok = frame.loc[(frame["status"] == "ok") & frame["score"].notna()]
     runs: dict[tuple[str, str], list[Run]] = {}
-    for entry, task, seed, job, score in zip(ok["entry"], ok["task"], ok["seed"], ok["job"], ok["score"]):
+    columns = [ok[c].tolist() for c in ("entry", "task", "seed", "job", "score")]     # lists: fast to iterate
+    for entry, task, seed, job, score in zip(*columns):
         runs.setdefault((entry, task), []).append(Run(int(seed) if pd.notna(seed) else 0, job, float(score)))
     draws: dict[tuple[str, str], CellDraws] = {}
-    keys = list(zip(cells["entry"], cells["task"]))
-    for task in dict.fromkeys(cells["task"]):
+    keys = list(zip(cells["entry"].tolist(), cells["task"].tolist()))
+    for task in dict.fromkeys(cells["task"].tolist()):
         mine = {key: runs[key] for key in keys if key[1] == task and key in runs}
         resampler = TaskResampler(task, specs[task], load, max_seeds=max((len(r) for r in mine.values()), default=1))
         for key, cell_runs in mine.items():

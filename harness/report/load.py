@@ -1,6 +1,7 @@
 """Reading a run directory into one flat pandas frame (one row per job, latest record of each job)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,14 @@ class RunData:
     def predictions(self, job: str) -> dict | None:
         from harness.store import ResultStore
 
+        if f"{job}.json" not in self._stored_predictions:       # one directory listing instead of a miss per job
+            return None
         return ResultStore(self.run_dir).read_predictions(job)
+
+    @functools.cached_property
+    def _stored_predictions(self) -> set[str]:
+        folder = self.run_dir / "predictions"
+        return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
 
 
 def frame_from_records(records: list[dict]) -> pd.DataFrame:
