@@ -5,7 +5,8 @@ import os
 import resource
 import threading
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -130,10 +131,58 @@ def measure_latency(request_for, count: int, device: str, warmup: int = 5) -> La
     for call in calls[:warmup]:
         call()
     timings = []
+    synchronize(device)
+    window_start = time.perf_counter()
     for call in calls[warmup:]:
         synchronize(device)
         start = time.perf_counter()
         call()
         synchronize(device)
         timings.append((time.perf_counter() - start) * 1000)
+    note_window("latency", time.perf_counter() - window_start)
     return Latency(p50_ms=percentile(timings, 50), p95_ms=percentile(timings, 95), requests=len(timings))
+
+
+# --- measurement windows ---------------------------------------------------------------------------------------
+# Cost figures measured while other jobs ran on the same device are not solo figures. The executor that runs a job
+# records here when each measurement ran (training throughput: the measured steps; latency: the timed requests),
+# so the driver can count, exactly, the other jobs that were running on the device meanwhile.
+
+@dataclass
+class MeasurementWindows:
+    """When this process measured what: name -> [(start, end)] in time.monotonic() seconds (CLOCK_MONOTONIC on
+    Linux: one clock for every process of the machine, so the driver can compare it with its workers')."""
+    spans: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+    def add(self, name: str, start: float, end: float) -> None:
+        self.spans.setdefault(name, []).append((start, end))
+
+    def forget(self, name: str) -> None:
+        self.spans.pop(name, None)
+
+
+_recording: MeasurementWindows | None = None
+
+
+@contextmanager
+def recording_windows(windows: MeasurementWindows):
+    """Collect the measurement windows of the code run inside the block (one job at a time per process)."""
+    global _recording
+    previous, _recording = _recording, windows
+    try:
+        yield windows
+    finally:
+        _recording = previous
+
+
+def note_window(name: str, seconds: float) -> None:
+    """A measurement called `name` has just ended after `seconds`; kept only while a recorder listens."""
+    if _recording is not None:
+        end = time.monotonic()
+        _recording.add(name, end - max(0.0, seconds), end)
+
+
+def forget_windows(name: str) -> None:
+    """The figure called `name` is measured again from scratch: its earlier windows no longer count."""
+    if _recording is not None:
+        _recording.forget(name)

@@ -457,3 +457,61 @@ def test_measurements_during_a_sweep_update_the_estimates_of_waiting_jobs(tmp_pa
                               "precision": "bf16", "hyperparameters": jobs[0].hyperparameters,
                               "memory": {"peak_gpu_reserved_bytes": 2 * GiB}})
     assert scheduler.need(jobs[1]).estimate.basis == "measured"
+
+
+# ------------------------------------------------------------------------------------------- shared measurements
+
+def test_most_other_jobs_at_once_during_a_window():
+    from harness.schedule.sharing import most_at_once
+
+    others = [(0, 10), (2, 4), (3, 12), (20, 30)]
+    assert most_at_once(others, 5, 8) == 2            # (0,10) and (3,12)
+    assert most_at_once(others, 2.5, 3.5) == 3
+    assert most_at_once(others, 12, 20) == 0          # (3,12) ended and (20,30) began at the window's edges
+    assert most_at_once(others, 11, 21) == 1          # never two at once: (3,12) ended before (20,30) began
+    assert most_at_once([], 0, 1) == 0
+
+
+def test_device_sharing_counts_only_neighbours_on_the_same_device_during_each_measurement():
+    from harness.schedule.sharing import DeviceSharing
+
+    sharing = DeviceSharing()
+    sharing.began("a", ("cuda:0",), 0.0)
+    sharing.began("b", ("cuda:0",), 5.0)             # starts while a trains, still runs during a's latency
+    sharing.began("c", ("cuda:1",), 0.0)             # another GPU: never counts for a
+    sharing.began("d", ("cuda:0",), 1.0)
+    sharing.ended("d", 2.0)                           # gone before a's training window
+    sharing.ended("a", 20.0)
+    windows = {"train": [(3.0, 4.0), (6.0, 9.0)], "latency": [(15.0, 16.0)]}
+    assert sharing.shared("a", windows, ["train", "latency"]) == {"train": 1, "latency": 1}
+    assert sharing.shared("a", {"train": [(3.0, 4.0)]}, ["train"]) == {"train": 0}
+    # a measurement without a reported window counts the job's whole run (d and b both overlapped it)
+    assert sharing.shared("a", {}, ["train"]) == {"train": 1}
+    # a data-parallel job on both GPUs meets every job on either
+    sharing.began("ddp", ("cuda:0", "cuda:1"), 30.0)
+    sharing.ended("ddp", 40.0)
+    assert sharing.shared("ddp", {}, ["train"]) == {"train": 2}        # b and c still running
+
+
+def test_device_sharing_forgets_only_runs_no_job_can_still_overlap():
+    from harness.schedule.sharing import DeviceSharing
+
+    sharing = DeviceSharing()
+    sharing.began("a", ("cpu",), 0.0)
+    sharing.began("b", ("cpu",), 1.0)
+    sharing.ended("a", 2.0)
+    sharing.prune(known_until=3.0)
+    assert len(sharing) == 2                          # b is still running and overlapped a: a stays
+    sharing.ended("b", 4.0)
+    sharing.began("c", ("cpu",), 5.0)
+    sharing.prune(known_until=4.5)
+    assert len(sharing) == 1                          # nobody still running overlapped a or b
+    assert sharing.shared("c", {}, ["train"]) == {"train": 0}       # a and b had ended before c began
+
+
+def test_solo_jobs_record_zero_for_each_figure_they_have():
+    from harness.schedule.sharing import solo
+
+    assert solo({"train": {"samples_per_s": 10.0}, "eval": {"latency_ms_p50": 1.0}}) == {"train": 0, "latency": 0}
+    assert solo({"train": {"samples_per_s": 10.0}, "eval": {"latency_ms_p50": None}}) == {"train": 0}
+    assert solo({"train": {}, "eval": {}}) == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from harness.executors.worker import quiet_libraries
 from harness.job import run_job
 from harness.schedule.progress import NullProgress
+from harness.schedule.sharing import solo
 
 
 class InlineExecutor:
@@ -17,6 +18,7 @@ class InlineExecutor:
             progress.started(job.id, job.label, "inline")
             record, predictions = run_job(job, run=self.run_name, log=lambda text, _id=job.id: progress.update(
                 _id, str(text).strip().splitlines()[0] if str(text).strip() else ""))
-            record.setdefault("schedule", {"where": "inline"})
+            # one job at a time: nothing else ran on the device during its measurements
+            record.setdefault("schedule", {"where": "inline", "shared": solo(record)})
             on_result(job, record, predictions)
             progress.finished(job.id, job.label, record)

@@ -8,7 +8,9 @@ that GPU; several workers share a GPU when the scheduler packs small jobs. Data-
 The driver waits on the workers' pipes and process sentinels together: progress lines and results are handled as
 they arrive; a worker that dies (segfault, OOM kill, SIGKILL) or outlives --job-timeout turns its current job into a
 `failed` result with the reason, and a fresh worker takes its place. A job that ran out of GPU memory while sharing
-its GPU is tried once more alone before it counts as failed. Ctrl-C (KeyboardInterrupt in the driver) kills every
+its GPU is tried once more alone before it counts as failed. Workers say when each job began and send its
+measurement windows with the result; the driver records in `schedule.shared` how many other jobs ran on the same
+device during each measurement (harness.schedule.sharing). Ctrl-C (KeyboardInterrupt in the driver) kills every
 worker and launcher and propagates; results already stored stay.
 """
 from __future__ import annotations
@@ -34,6 +36,7 @@ from harness.schedule.devices import Device, discover
 from harness.schedule.memory import MemoryModel
 from harness.schedule.placement import Placement, Scheduler
 from harness.schedule.progress import NullProgress
+from harness.schedule.sharing import DeviceSharing, measured
 
 POLL_S = 0.5
 
@@ -45,6 +48,7 @@ class _Worker:
     device: Device
     placement: Placement | None = None
     started: float = 0.0
+    result: tuple | None = None      # (record, predictions, retiring, timing), read but not handled yet
 
 
 @dataclass(eq=False)
@@ -187,134 +191,190 @@ class LocalExecutor:
     # -------------------------------------------------------------------------------------------------- the loop
 
     def run(self, jobs: list[Job], on_result, progress=None) -> None:
-        progress = progress or NullProgress()
-        if not jobs:
-            return
-        devices = self.devices or discover(self.options.device)
+        if jobs:
+            _Sweep(self, jobs, on_result, progress or NullProgress()).go()
+
+
+class _Sweep:
+    """One call of LocalExecutor.run: the queue, the workers and launches, and what the driver hears from them."""
+
+    def __init__(self, executor: LocalExecutor, jobs: list[Job], on_result, progress):
         from harness.executors.distributed import is_sharded_config
 
-        memory = MemoryModel(self.store.load() if self.store is not None else [])
-        scheduler = Scheduler(devices, memory=memory, jobs_per_gpu=self.options.jobs_per_gpu,
-                              cpu_workers=self.options.workers, parallel=self.options.parallel,
-                              num_processes=self.options.num_processes,
-                              sharded=is_sharded_config(self.options.accelerate_config), log=progress.message)
-        ordered = scheduler.order(jobs)
-        pending: deque = deque((job, 1, False) for job in ordered)
-        any_single = any(not scheduler.need(job).distributed for job in ordered)
-        total_workers = min(scheduler.total_slots, len(jobs)) if any_single else 0
-        threads = self._threads(total_workers or 1)
-        workers: list[_Worker] = []
+        self.ex, self.on_result, self.progress = executor, on_result, progress
+        options = executor.options
+        self.memory = MemoryModel(executor.store.load() if executor.store is not None else [])
+        self.scheduler = Scheduler(executor.devices or discover(options.device), memory=self.memory,
+                                   jobs_per_gpu=options.jobs_per_gpu, cpu_workers=options.workers,
+                                   parallel=options.parallel, num_processes=options.num_processes,
+                                   sharded=is_sharded_config(options.accelerate_config), log=progress.message)
+        ordered = self.scheduler.order(jobs)
+        self.pending: deque = deque((job, 1, False) for job in ordered)
+        any_single = any(not self.scheduler.need(job).distributed for job in ordered)
+        self.total_workers = min(self.scheduler.total_slots, len(jobs)) if any_single else 0
+        self.threads = executor._threads(self.total_workers or 1)
+        self.workers: list[_Worker] = []
+        self.launches: list[_Launch] = []
+        self.sharing = DeviceSharing()
+        self.timeout = options.job_timeout
+
+    def go(self) -> None:
         # Start workers now (all CPU slots, the first of each GPU): their imports overlap the driver's other work.
-        for state in scheduler.states:
-            for _ in range(min(state.slots if state.device.kind == "cpu" else 1, total_workers - len(workers))):
-                workers.append(self._spawn(state.device, threads))
-        launches: list[_Launch] = []
-        timeout = self.options.job_timeout
-
-        def finish(placement: Placement, record: dict, predictions) -> None:
-            scheduler.release(placement)
-            job = placement.job
-            if is_oom(record) and placement.shared and placement.attempt == 1 and not placement.distributed:
-                progress.message(f"{job.label}: out of GPU memory while sharing {placement.where}; "
-                                 "trying again alone")
-                pending.appendleft((job, 2, True))
-                progress.running.pop(job.id, None)
-                return
-            record.setdefault("schedule", placement.summary())
-            memory.observe(record)
-            on_result(job, record, predictions)
-            progress.finished(job.id, job.label, record)
-
+        for state in self.scheduler.states:
+            wanted = state.slots if state.device.kind == "cpu" else 1
+            for _ in range(min(wanted, self.total_workers - len(self.workers))):
+                self.workers.append(self.ex._spawn(state.device, self.threads))
         try:
-            while pending or any(w.placement for w in workers) or launches:
-                if self.store is not None and pending:
-                    elsewhere = self.store.finished_now()
-                    if elsewhere:
-                        kept = [e for e in pending if e[0].id not in elsewhere]
-                        if len(kept) < len(pending):
-                            progress.message(f"{len(pending) - len(kept)} job(s) were finished meanwhile by "
-                                             "another run on this output; skipping them")
-                            progress.total -= len(pending) - len(kept)
-                            pending.clear()
-                            pending.extend(kept)
-                for placement in scheduler.assign(pending):
-                    job = placement.job
-                    if placement.distributed:
-                        launches.append(self._launch(placement))
-                    else:
-                        device = placement.devices[0]
-                        worker = next((w for w in workers if w.placement is None and w.device == device
-                                       and w.process.is_alive()), None)
-                        if worker is None:
-                            for dead in [w for w in workers if w.placement is None and not w.process.is_alive()
-                                         and w.device == device]:
-                                self._stop(dead)
-                                workers.remove(dead)
-                            worker = self._spawn(device, threads)
-                            workers.append(worker)
-                        worker.placement, worker.started = placement, time.monotonic()
-                        worker.conn.send((job.to_dict(), self.run_name))
-                    progress.started(job.id, job.label, placement.where)
-
-                busy = [w for w in workers if w.placement is not None]
-                handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
-                ready = set(wait(handles, timeout=POLL_S)) if handles else set()
-                if not handles:
-                    time.sleep(POLL_S if launches else 0)
-
-                for worker in busy:
-                    record = predictions = None
-                    retiring = False
-                    if worker.conn in ready:
-                        try:
-                            while worker.conn.poll():
-                                message = worker.conn.recv()
-                                if message[0] == "progress":
-                                    progress.update(message[1], message[2])
-                                elif message[0] == "result":
-                                    record, predictions, retiring = message[1], message[2], message[3]
-                                    break
-                        except (EOFError, OSError):
-                            pass
-                    if record is not None:
-                        placement, worker.placement = worker.placement, None
-                        finish(placement, record, predictions)
-                        if retiring:        # it exits by itself (see worker.should_retire); start its successor
-                            self._stop(worker, graceful=True)
-                            workers.remove(worker)
-                            if pending:
-                                workers.append(self._spawn(worker.device, threads))
-                        continue
-                    reason = None
-                    if worker.process.sentinel in ready or not worker.process.is_alive():
-                        worker.process.join(timeout=1)
-                        reason = _death_reason(worker.process.exitcode)
-                    elif timeout and time.monotonic() - worker.started > timeout:
-                        reason = f"timed out after {timeout:g} s (--job-timeout)"
-                    if reason is not None:
-                        placement = worker.placement
-                        self._stop(worker)
-                        workers.remove(worker)
-                        finish(placement, failed_record(placement.job, self.run_name, reason), None)
-
-                for launch in list(launches):
-                    reason = None
-                    if launch.process.poll() is None:
-                        if timeout and time.monotonic() - launch.started > timeout:
-                            reason = f"timed out after {timeout:g} s (--job-timeout)"
-                        else:
-                            continue
-                    self._kill_launch(launch)
-                    launches.remove(launch)
-                    record, predictions = self._launch_outcome(launch, reason)
-                    finish(launch.placement, record, predictions)
-                progress.tick()
+            while self.pending or any(w.placement for w in self.workers) or self.launches:
+                self._skip_finished_elsewhere()
+                self._dispatch()
+                self._collect()
+                self._check_launches()
+                self.progress.tick()
         finally:
-            for worker in workers:
-                self._stop(worker, graceful=worker.placement is None)
-            for launch in launches:
-                self._kill_launch(launch)
+            for worker in self.workers:
+                self.ex._stop(worker, graceful=worker.placement is None)
+            for launch in self.launches:
+                self.ex._kill_launch(launch)
                 shutil.rmtree(launch.folder, ignore_errors=True)
+
+    def _skip_finished_elsewhere(self) -> None:
+        """Jobs another driver on the same output finished meanwhile are not run again."""
+        if self.ex.store is None or not self.pending:
+            return
+        elsewhere = self.ex.store.finished_now()
+        kept = [e for e in self.pending if e[0].id not in elsewhere] if elsewhere else list(self.pending)
+        if len(kept) < len(self.pending):
+            self.progress.message(f"{len(self.pending) - len(kept)} job(s) were finished meanwhile by another run "
+                                  "on this output; skipping them")
+            self.progress.total -= len(self.pending) - len(kept)
+            self.pending.clear()
+            self.pending.extend(kept)
+
+    def _dispatch(self) -> None:
+        for placement in self.scheduler.assign(self.pending):
+            job = placement.job
+            if placement.distributed:
+                launch = self.ex._launch(placement)
+                self.sharing.began(placement, _labels(placement), launch.started)
+                self.launches.append(launch)
+            else:
+                worker = self._idle_worker(placement.devices[0])
+                worker.placement, worker.started = placement, time.monotonic()
+                worker.conn.send((job.to_dict(), self.ex.run_name))
+            self.progress.started(job.id, job.label, placement.where)
+
+    def _idle_worker(self, device: Device) -> _Worker:
+        worker = next((w for w in self.workers if w.placement is None and w.device == device
+                       and w.process.is_alive()), None)
+        if worker is None:
+            for dead in [w for w in self.workers if w.placement is None and not w.process.is_alive()
+                         and w.device == device]:
+                self.ex._stop(dead)
+                self.workers.remove(dead)
+            worker = self.ex._spawn(device, self.threads)
+            self.workers.append(worker)
+        return worker
+
+    def _collect(self) -> None:
+        """Read what the busy workers sent; handle their results, deaths and timeouts.
+
+        Before a result is handled, every pipe is read once more: a neighbour that began before this result was
+        sent has its "began" message in its pipe by then, so the count of jobs sharing the device is exact."""
+        busy = [w for w in self.workers if w.placement is not None]
+        handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+        if handles:
+            wait(handles, timeout=0 if any(w.result for w in busy) else POLL_S)
+        elif self.launches:
+            time.sleep(POLL_S)
+        known_until = time.monotonic()
+        for worker in busy:
+            self._read(worker)
+        done = [w for w in busy if w.result is not None]
+        if done:
+            known_until = time.monotonic()
+            for worker in busy:
+                self._read(worker)
+        for worker in done:
+            self._handle_result(worker)
+        for worker in busy:
+            if worker.placement is not None and worker.result is None:
+                self._check_alive(worker)
+        self.sharing.prune(known_until)
+
+    def _read(self, worker: _Worker) -> None:
+        try:
+            while worker.result is None and worker.conn.poll():
+                message = worker.conn.recv()
+                if message[0] == "progress":
+                    self.progress.update(message[1], message[2])
+                elif message[0] == "began":
+                    self.sharing.began(worker.placement, _labels(worker.placement), message[2])
+                elif message[0] == "result":
+                    worker.result = message[1:]
+        except (EOFError, OSError):
+            pass
+
+    def _handle_result(self, worker: _Worker) -> None:
+        record, predictions, retiring, timing = worker.result
+        placement, worker.placement, worker.result = worker.placement, None, None
+        self.sharing.ended(placement, timing["ended"])
+        shared = self.sharing.shared(placement, timing["windows"], measured(record))
+        self._finish(placement, record, predictions, shared)
+        if retiring:        # it exits by itself (see worker.should_retire); start its successor
+            self.ex._stop(worker, graceful=True)
+            self.workers.remove(worker)
+            if self.pending:
+                self.workers.append(self.ex._spawn(worker.device, self.threads))
+
+    def _check_alive(self, worker: _Worker) -> None:
+        reason = None
+        if not worker.process.is_alive():
+            worker.process.join(timeout=1)
+            reason = _death_reason(worker.process.exitcode)
+        elif self.timeout and time.monotonic() - worker.started > self.timeout:
+            reason = f"timed out after {self.timeout:g} s (--job-timeout)"
+        if reason is not None:
+            placement = worker.placement
+            self.ex._stop(worker)
+            self.workers.remove(worker)
+            self.sharing.ended(placement, time.monotonic())
+            self._finish(placement, failed_record(placement.job, self.ex.run_name, reason), None, {})
+
+    def _check_launches(self) -> None:
+        for launch in list(self.launches):
+            reason = None
+            if launch.process.poll() is None:
+                if self.timeout and time.monotonic() - launch.started > self.timeout:
+                    reason = f"timed out after {self.timeout:g} s (--job-timeout)"
+                else:
+                    continue
+            self.ex._kill_launch(launch)
+            self.launches.remove(launch)
+            self.sharing.ended(launch.placement, time.monotonic())
+            record, predictions = self.ex._launch_outcome(launch, reason)
+            # ranks report no windows: their whole launch counts (it holds its devices alone, so this gives 0)
+            self._finish(launch.placement, record, predictions,
+                         self.sharing.shared(launch.placement, {}, measured(record)))
+
+    def _finish(self, placement: Placement, record: dict, predictions, shared: dict[str, int]) -> None:
+        self.scheduler.release(placement)
+        job = placement.job
+        if is_oom(record) and placement.shared and placement.attempt == 1 and not placement.distributed:
+            self.progress.message(f"{job.label}: out of GPU memory while sharing {placement.where}; "
+                                  "trying again alone")
+            self.pending.appendleft((job, 2, True))
+            self.progress.running.pop(job.id, None)
+            return
+        schedule = record.setdefault("schedule", placement.summary())
+        schedule["shared"] = shared
+        self.memory.observe(record)
+        self.on_result(job, record, predictions)
+        self.progress.finished(job.id, job.label, record)
+
+
+def _labels(placement: Placement) -> tuple[str, ...]:
+    return tuple(device.label for device in placement.devices)
 
 
 def _parent_death_sigterm() -> None:  # pragma: no cover - runs in the child between fork and exec

@@ -1,7 +1,10 @@
 """The worker process: receives jobs over a pipe, runs them, sends progress and results back. Runs until told to stop.
 
-Messages to the driver: ("progress", job_id, text) while a job runs (the training loop's epoch lines), then
-("result", record, predictions). The driver owns the store; a worker never writes it.
+Messages to the driver: ("began", job_id, clock) when a job starts, ("progress", job_id, text) while it runs (the
+training loop's epoch lines), then ("result", record, predictions, retiring, timing), timing being the job's end
+and its measurement windows on the same clock (time.monotonic(), shared by every process of the machine): the
+driver counts from these how many other jobs shared the device during each measurement (harness.schedule.sharing).
+The driver owns the store; a worker never writes it.
 
 A worker ignores Ctrl-C (the terminal sends SIGINT to the whole process group; the driver decides and stops its
 workers) and dies with its driver (Linux parent-death signal), so a killed driver never leaves workers behind.
@@ -12,6 +15,7 @@ import importlib
 import os
 import signal
 import sys
+import time
 import warnings
 
 DEFAULT_JOB_FN = "harness.job:run_job"
@@ -139,27 +143,43 @@ def worker_main(conn, threads: int | None, job_fn: str = DEFAULT_JOB_FN, parent_
         if message is None:
             return
         job_dict, run_name = message
-        job = Job.from_dict(job_dict)
-
-        def log(text: str, _id=job.id) -> None:
-            line = str(text).strip().splitlines()[0] if str(text).strip() else ""
-            if line and not line.startswith("Traceback"):
-                try:
-                    conn.send(("progress", _id, line[:200]))
-                except (OSError, ValueError):
-                    pass
-
-        try:
-            record, predictions = run(job, run=run_name, log=log)
-        except Exception as exc:  # noqa: BLE001 - run_job never raises; a replacement function might
-            from harness.job import failed_record
-
-            record, predictions = failed_record(job, run_name, f"{type(exc).__name__}: {exc}"), None
+        outcome = _run_one(conn, run, Job.from_dict(job_dict), run_name)
+        if outcome is None:             # the driver is gone
+            return
+        record, predictions, timing = outcome
         retire = should_retire(record, start_rss)
         try:
-            conn.send(("result", record, predictions, retire))
+            conn.send(("result", record, predictions, retire, timing))
         except (OSError, BrokenPipeError):
             return
         if retire:
             return
         _release_memory()
+
+
+def _run_one(conn, run, job, run_name: str):
+    """Run one job, telling the driver when it began; returns (record, predictions, timing) or None when the pipe
+    to the driver is closed. timing: the job's end and its measurement windows (harness.measure)."""
+    from harness.measure import MeasurementWindows, recording_windows
+
+    def log(text: str, _id=job.id) -> None:
+        line = str(text).strip().splitlines()[0] if str(text).strip() else ""
+        if line and not line.startswith("Traceback"):
+            try:
+                conn.send(("progress", _id, line[:200]))
+            except (OSError, ValueError):
+                pass
+
+    windows = MeasurementWindows()
+    try:
+        conn.send(("began", job.id, time.monotonic()))
+    except (OSError, BrokenPipeError):
+        return None
+    try:
+        with recording_windows(windows):
+            record, predictions = run(job, run=run_name, log=log)
+    except Exception as exc:  # noqa: BLE001 - run_job never raises; a replacement function might
+        from harness.job import failed_record
+
+        record, predictions = failed_record(job, run_name, f"{type(exc).__name__}: {exc}"), None
+    return record, predictions, {"ended": time.monotonic(), "windows": windows.spans}

@@ -72,7 +72,8 @@ def _speed(lb: Leaderboard):
     o = lb.overall
     return _scatter(lb, o["train_samples_per_s"].to_numpy(float), maximize_x=True,
                     title="Quality vs training speed",
-                    xlabel="training throughput (samples/s)", file_front=o["pareto_speed"].to_numpy(bool))
+                    xlabel="training throughput (samples/s)", file_front=o["pareto_speed"].to_numpy(bool),
+                    shared=o["train_shared_seeds"].fillna(0).to_numpy(float) > 0)
 
 
 def _memory(lb: Leaderboard):
@@ -85,7 +86,10 @@ def _memory(lb: Leaderboard):
                     file_front=o["pareto_memory"].to_numpy(bool))
 
 
-def _scatter(lb: Leaderboard, x: np.ndarray, maximize_x: bool, title: str, xlabel: str, file_front: np.ndarray):
+def _scatter(lb: Leaderboard, x: np.ndarray, maximize_x: bool, title: str, xlabel: str, file_front: np.ndarray,
+             shared: np.ndarray | None = None):
+    """shared: entries whose x was measured (partly) while other jobs shared the device, drawn hollow. Peak memory
+    is per process, so the memory plot has none."""
     o = lb.overall
     y = o["score"].to_numpy(float) * 100
     low, high = o["score_low"].to_numpy(float) * 100, o["score_high"].to_numpy(float) * 100
@@ -106,14 +110,8 @@ def _scatter(lb: Leaderboard, x: np.ndarray, maximize_x: bool, title: str, xlabe
     err = np.vstack([np.nan_to_num(yv - low[valid]), np.nan_to_num(high[valid] - yv)])
     ax.errorbar(xv, yv, yerr=np.clip(err, 0, None), fmt="none", ecolor="#bbbbbb", elinewidth=1, capsize=2,
                 zorder=1)
-    arch = o["architecture"].to_numpy()[valid]
-    seen = []
-    for a in dict.fromkeys(arch):
-        color, marker = ARCH_STYLE.get(a, OTHER_STYLE)
-        mask = arch == a
-        ax.scatter(xv[mask], yv[mask], c=color, marker=marker, s=46, zorder=3, edgecolors="white", linewidths=0.6,
-                   label=plain(a or "unknown"))
-        seen.append(a)
+    _points(ax, xv, yv, o["architecture"].to_numpy()[valid],
+             np.zeros(len(xv), bool) if shared is None else shared[valid])
     front = file_front[valid]
     if front.any():
         order = np.argsort(xv[front])
@@ -141,6 +139,23 @@ def _scatter(lb: Leaderboard, x: np.ndarray, maximize_x: bool, title: str, xlabe
         ax.text(1.0, -0.16 if not log else -0.17, f"{skipped} label(s) left out for space; see the tables",
                 transform=ax.transAxes, ha="right", va="top", fontsize=7.5, color="#666")
     return fig
+
+
+def _points(ax, xs, ys, arch, shared) -> None:
+    """One colour and marker per architecture; hollow where the figure was measured next to other jobs on the
+    device, with a legend entry saying so."""
+    for a in dict.fromkeys(arch):
+        color, marker = ARCH_STYLE.get(a, OTHER_STYLE)
+        mask = arch == a
+        solo, hollow = mask & ~shared, mask & shared
+        ax.scatter(xs[solo], ys[solo], c=color, marker=marker, s=46, zorder=3, edgecolors="white", linewidths=0.6,
+                   label=plain(a or "unknown") if solo.any() else None)
+        if hollow.any():
+            ax.scatter(xs[hollow], ys[hollow], facecolors="none", edgecolors=color, marker=marker, s=46, zorder=3,
+                       linewidths=1.4, label=None if solo.any() else plain(a or "unknown"))
+    if shared.any():
+        ax.scatter([], [], facecolors="none", edgecolors="#555555", marker="o", s=46, linewidths=1.4,
+                   label="hollow: measured while other jobs shared the device")
 
 
 def place_labels(fig, ax, xs, ys, labels, priority, avoid_legend: bool = False) -> int:

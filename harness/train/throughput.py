@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from harness.measure import synchronize
+from harness.measure import forget_windows, note_window, synchronize
 from harness.train.graphs import SHAPE_WARMUP_STEPS
 
 
@@ -47,11 +47,15 @@ class Throughput:
         """Forget what was measured: the steps from here on run another way (eager after a compile failure)."""
         self.samples = self.tokens = self.steps = 0
         self.seconds["measured"] = 0.0
+        forget_windows("train")
 
     def pause(self) -> None:
         if self.current is not None:
             synchronize(self.device)
-            self.seconds[self.current] += time.perf_counter() - self.started
+            elapsed = time.perf_counter() - self.started
+            self.seconds[self.current] += elapsed
+            if self.current == "measured":     # when it ran: was the device shared meanwhile (harness.measure)
+                note_window("train", elapsed)
             self.current = None
 
     def report(self, outcome) -> None:
