@@ -54,6 +54,7 @@ def _tiny_jobs(seeds=(0, 1)):
                     options={"latency_requests": 3}).jobs
 
 
+@pytest.mark.slow
 def test_two_workers_record_that_their_jobs_shared_the_cpu_during_each_measurement(tmp_path, monkeypatch):
     monkeypatch.setenv(RENDEZVOUS, str(tmp_path))
     monkeypatch.setenv(RENDEZVOUS + "_COUNT", "2")
@@ -67,6 +68,7 @@ def test_two_workers_record_that_their_jobs_shared_the_cpu_during_each_measureme
         assert results[job.id]["schedule"]["shared"] == {"train": 1, "latency": 1}
 
 
+@pytest.mark.slow
 def test_one_worker_records_that_its_jobs_had_the_device_alone(tmp_path):
     import harness
 
