@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO
+import pytest
+
 
 TINY = ["--models", "tiny-bert", "--data", "sample", "--max-train-samples", "16", "--max-eval-samples", "16",
         "--epochs", "1", "--latency-requests", "0", "--no-report"]
@@ -64,32 +65,31 @@ def test_nan_loss_is_a_failed_result_not_a_crash(tmp_path, cli):
     assert "1 job(s) failed" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_data_parallel_job_runs_ddp_over_two_cpu_processes(tmp_path, cli):
-    """`--parallel data --num-processes 2` on CPU: accelerate launch, two ranks, gloo; rank 0 writes the result.
+# Shapes whose global batch count is not a multiple of the two ranks (batch size 4): (options, steps, epochs).
+DATA_PARALLEL_SHAPES = {
+    # 4 batches = 2 steps per epoch; the quarter epoch is one batch whose rows the two ranks share: 3 steps
+    "fractional-epochs": (["--max-train-samples", "16", "--epochs", "1.25"], 3, 1.25),
+    # exactly 3 optimizer steps on every rank: a whole epoch, then one step of the next (1.5 epochs of data)
+    "odd-budget-steps": (["--max-train-samples", "16", "--budget-steps", "3"], 3, 1.5),
+    # one batch of one row: rank 0 trains on it, rank 1 runs a zero-weight step in lockstep; one step per epoch
+    "one-batch": (["--max-train-samples", "1", "--epochs", "2"], 2, 2.0),
+}
 
-    The card stops early after the second epoch (constant validation score at lr 1e-9): the training loop counts
-    only its own rank's micro-batches against the epoch budget, so without early stopping the ranks' batch counts
-    drift apart and DDP waits forever (reported to the loop's owner; this test then still holds).
-    """
-    cards = tmp_path / "cards"
-    cards.mkdir()
-    (cards / "sst2.yaml").write_text(f"""
-name: sst2
-family: classification
-kind: classification
-data:
-  sample: {REPO / 'tasks' / 'samples' / 'sst2'}
-columns: {{text: sentence, label: label}}
-labels: [negative, positive]
-metrics: {{primary: accuracy, report: [accuracy]}}
-hyperparameters: {{epochs: 1, batch_size: 4, lr: 1.0e-9, early_stopping_patience: 1}}
-""")
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", list(DATA_PARALLEL_SHAPES))
+def test_data_parallel_job_runs_ddp_over_two_cpu_processes(tmp_path, cli, shape):
+    """`--parallel data --num-processes 2` on CPU: accelerate launch, two ranks, gloo; rank 0 writes the result.
+    Every shape finishes, trains the steps it asks for, and both ranks run the same optimizer steps. A regression
+    that hangs fails here: the job timeout stops the launch."""
+    options, steps, epochs = DATA_PARALLEL_SHAPES[shape]
     out = tmp_path / "run"
-    result = cli("run", *TINY, "--tasks", "sst2", "--tasks-dir", str(cards), "--parallel", "data",
-                 "--num-processes", "2", "--job-timeout", "150", "--quiet", "--output", str(out), timeout=200)
+    result = cli("run", *TINY, "--tasks", "sst2", "--batch-size", "4", *options, "--parallel", "data",
+                 "--num-processes", "2", "--job-timeout", "150", "--quiet", "--output", str(out), timeout=240)
     assert result.returncode == 0, result.stderr
     (record,) = _records(out)
     assert record["status"] == "ok", record["error"]
-    assert record["distributed"] == {"processes": 2, "backend": "gloo"}
+    assert record["distributed"] == {"processes": 2, "backend": "gloo", "steps_per_rank": [steps, steps]}
+    assert record["train"]["steps"] == steps and record["train"]["epochs"] == pytest.approx(epochs)
     assert record["schedule"]["where"] == "2xcpu" and record["schedule"]["distributed"]
     assert (out / "predictions" / f"{record['job']}.json").is_file()

@@ -279,16 +279,28 @@ def test_percentile_matches_numpy():
         assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
 
 
-def test_data_parallel_ranks_get_equal_batch_counts():
+@pytest.mark.parametrize("examples, world, limit", [
+    (41, 2, None), (41, 2, 7), (41, 3, 5), (16, 2, 5), (5, 4, None), (3, 2, None), (1, 2, None), (1, 4, 1)])
+def test_data_parallel_ranks_run_the_same_steps_and_share_every_row_once(examples, world, limit):
+    """Each global step gives every rank one batch; a last step with fewer batches than ranks deals its rows out,
+    and a rank left without a row trains on a stand-in at loss weight 0, so the ranks stay in lockstep."""
     from harness.train.batches import HostBatches
 
-    lengths = list(range(1, 42))          # 41 examples, batch 4 -> 11 batches: odd, one left out for 2 ranks
+    lengths = [1 + (i * 7) % 40 for i in range(examples)]
     data = {"input_ids": [[1] * n for n in lengths], "attention_mask": [[1] * n for n in lengths],
-            "labels": [0] * len(lengths)}
-    ranks = [HostBatches(data, 0, 4, torch.device("cpu"), rank=r, world=2) for r in (0, 1)]
-    assert len(ranks[0]) == 10
-    for limit in (None, 7, 3):
-        counts = [len(list(source.epoch(seed=5, limit=limit))) for source in ranks]
-        assert counts[0] == counts[1]
-    seen = [set(tuple(b.tensors["input_ids"].sum(1).tolist()) for b in s.epoch(seed=5)) for s in ranks]
-    assert not seen[0] & seen[1]          # the ranks train on different batches
+            "labels": list(range(examples))}
+    ranks = [HostBatches(data, 0, 4, torch.device("cpu"), rank=r, world=world) for r in range(world)]
+    assert len(ranks[0]) == -(-examples // 4)            # global micro-batches per epoch: none left out
+    steps = [list(source.epoch(seed=5, limit=limit)) for source in ranks]
+    assert len({len(s) for s in steps}) == 1 and steps[0]
+    taken = length_grouped_batches(lengths, 4, seed=5)[:limit]
+    seen = []
+    for step in zip(*steps):
+        real = [b.tensors["labels"].tolist() if b.weight else [] for b in step]
+        rows = sum(len(r) for r in real)
+        assert all(b.examples == rows and b.tokens == sum(lengths[i] for r in real for i in r) for b in step)
+        # Weights make the ranks' averaged gradient the mean over the step's rows, however they were split.
+        assert [b.weight for b in step] == pytest.approx([world * len(r) / rows for r in real])
+        assert all(b.tensors["labels"].numel() == 1 for b in step if not b.weight)      # the stand-in row
+        seen += [i for r in real for i in r]
+    assert sorted(seen) == sorted(i for b in taken for i in b)

@@ -10,7 +10,8 @@ with CUDA_VISIBLE_DEVICES naming the GPUs it reserved. Every rank runs the same 
 shards the batches by `accelerator.process_index` and the gradients are averaged by DDP (or sharded by FSDP /
 DeepSpeed when the user's accelerate config asks for them). Rank 0 writes OUT.json (record and predictions); a rank
 whose job failed writes OUT.json.rank<R> and exits 1, which makes the launcher stop the other ranks instead of
-leaving them waiting in a collective. Without a GPU the same command runs DDP over CPU processes with gloo.
+leaving them waiting in a collective. Without a GPU the same command runs DDP over CPU processes with gloo. A
+finished job's record keeps every rank's optimizer steps (`distributed.steps_per_rank`): they must all be equal.
 
 `--main_process_port 0` picks a free port, so several data-parallel jobs can run side by side on one machine.
 """
@@ -114,6 +115,20 @@ def _atomic_write(path: Path, data: dict) -> None:
     tmp.replace(path)
 
 
+def _steps_per_rank(record: dict) -> list | None:
+    """Every rank's optimizer steps, gathered to check that the ranks trained in lockstep (all equal). None if a
+    rank cannot answer: it failed, and the launcher is stopping the others."""
+    import torch
+
+    steps = (record.get("train") or {}).get("steps")
+    gathered: list = [None] * torch.distributed.get_world_size()
+    try:
+        torch.distributed.all_gather_object(gathered, steps)
+    except Exception:  # noqa: BLE001 - a failed peer; its own result says why
+        return None
+    return gathered
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) != 2:
@@ -137,10 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     if job.device != "cpu" and torch.cuda.is_available():
         torch.cuda.set_device(local_rank)     # before anything touches CUDA: rank r lives on its own GPU
     record, predictions = run_job(job, run=payload.get("run", ""))
+    failed = record.get("status") == "failed"
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         world = torch.distributed.get_world_size()
         record["distributed"] = {"processes": world, "backend": str(torch.distributed.get_backend())}
-    failed = record.get("status") == "failed"
+        if not failed:
+            record["distributed"]["steps_per_rank"] = _steps_per_rank(record)
     if rank == 0:
         _atomic_write(out_file, {"record": record, "predictions": predictions})
     elif failed:

@@ -7,8 +7,9 @@
   labels set to the loss's ignore value), which is what CUDA graphs need: each bucket compiles once. Float labels
   (regression) have no ignore value: there the few filler rows of a bucket's last batch count once more.
 
-Both yield `Batch(tensors, examples, tokens, shape)`: `examples` and `tokens` count real rows and real (non-pad)
-tokens, known on the host without a device sync.
+Both yield `Batch(tensors, examples, tokens, shape, weight)`: `examples` and `tokens` count the real rows and real
+(non-pad) tokens the whole step trains on (all ranks together), known on the host without a device sync; `weight`
+scales this rank's loss (1.0 in a single process).
 """
 from __future__ import annotations
 
@@ -27,12 +28,16 @@ QA_POSITION_COLUMNS = ("start_positions", "end_positions")
 @dataclass
 class Batch:
     tensors: dict
-    examples: int
-    tokens: int
+    examples: int           # real rows of the whole step, all ranks together
+    tokens: int             # real (non-pad) tokens of the whole step
     shape: tuple
+    weight: float = 1.0     # factor on this rank's loss: its share of the step's rows times the ranks (0: stand-in)
 
 
 class HostBatches:
+    """Host-collated batches. With several processes, a global step is `world` batches, one per rank; every rank
+    plans the same epoch (same seed) and takes its own share, so all ranks run the same number of steps."""
+
     def __init__(self, data: dict[str, list], pad_id: int, batch_size: int, device, separately_padded=(),
                  rank: int = 0, world: int = 1):
         self.data, self.pad_id, self.batch_size, self.device = data, pad_id, batch_size, device
@@ -42,23 +47,35 @@ class HostBatches:
         self.pin = getattr(device, "type", str(device)) == "cuda"
 
     def __len__(self) -> int:
-        """Global micro-batches per epoch. With several processes every rank must run the same number of steps
-        (DDP waits for all), so the last few batches that do not divide evenly are left out of the epoch."""
-        batches = -(-len(self.lengths) // self.batch_size)
-        return batches - batches % self.world if batches >= self.world else batches
+        """Global micro-batches per epoch (all ranks together)."""
+        return -(-len(self.lengths) // self.batch_size)
 
     def epoch(self, seed: int, limit: int | None = None) -> Iterator[Batch]:
-        order = length_grouped_batches(self.lengths, self.batch_size, seed=seed)[:len(self)]
-        order = order[:limit]
-        order = order[: len(order) - len(order) % self.world][self.rank::self.world]
-        for indices in order:
-            rows = [{c: self.data[c][i] for c in self.columns} for i in indices]
-            tensors = collate_features(rows, self.pad_id, separately_padded=self.separately_padded)
-            if self.pin:
-                tensors = {k: v.pin_memory() for k, v in tensors.items()}
-            tensors = {k: v.to(self.device, non_blocking=True) for k, v in tensors.items()}
-            yield Batch(tensors, len(indices) * self.world, sum(self.lengths[i] for i in indices) * self.world,
-                        tuple(tensors["input_ids"].shape))
+        """This rank's part of each global step over the epoch's first `limit` batches. A last step with fewer
+        batches than ranks deals its rows out round-robin (rank 0 first); a rank left without a row trains on a
+        stand-in row at loss weight 0, so its collectives stay in lockstep with the others'."""
+        batches = length_grouped_batches(self.lengths, self.batch_size, seed=seed)[:limit]
+        for start in range(0, len(batches), self.world):
+            group = batches[start:start + self.world]
+            if len(group) < self.world:
+                rows = [i for batch in group for i in batch]
+                group = [rows[r::self.world] for r in range(self.world)]
+            yield self._rank_batch(group)
+
+    def _rank_batch(self, shares: list[list[int]]) -> Batch:
+        rows = sum(len(share) for share in shares)
+        mine = shares[self.rank]
+        # DDP averages the ranks' gradients: weighting each rank's mean loss by its share of the step's rows makes
+        # that average the mean over the step's rows, however unevenly they were split.
+        weight = self.world * len(mine) / rows
+        indices = mine or shares[0][:1]          # the stand-in row: its loss counts 0
+        features = [{c: self.data[c][i] for c in self.columns} for i in indices]
+        tensors = collate_features(features, self.pad_id, separately_padded=self.separately_padded)
+        if self.pin:
+            tensors = {k: v.pin_memory() for k, v in tensors.items()}
+        tensors = {k: v.to(self.device, non_blocking=True) for k, v in tensors.items()}
+        tokens = sum(self.lengths[i] for share in shares for i in share)
+        return Batch(tensors, rows, tokens, tuple(tensors["input_ids"].shape), weight)
 
 
 def bucket_width(length: int, max_width: int) -> int:

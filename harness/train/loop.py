@@ -29,6 +29,10 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
+class TrainingStalled(RuntimeError):
+    """An epoch ran no training step while the step target was not reached: the loop would never end."""
+
+
 @dataclass
 class EpochRecord:
     epoch: int
@@ -109,6 +113,56 @@ class _BestEpoch:
             model.load_state_dict(self.state)
 
 
+@dataclass
+class _Plan:
+    """How far training goes. An epoch is the source's global micro-batches taken `world` at a time (one per rank;
+    a last group smaller than `world` is shared out), so a whole epoch is ceil(batches / world) micro-steps on every
+    rank. Epochs count global micro-batches (1.25 epochs of 4 batches = 5 batches); `--budget-steps` counts each
+    rank's micro-steps (exactly that many optimizer steps)."""
+    batches_per_epoch: int
+    world: int
+    grad_accum: int
+    target_batches: int | None = None        # epochs: global micro-batches to train on
+    target_micro: int | None = None          # --budget-steps: micro-steps every rank runs
+
+    @classmethod
+    def of(cls, hp: Hyperparameters, batches_per_epoch: int, world: int) -> "_Plan":
+        if hp.budget_steps:         # equal-cost comparison: exactly this many optimizer steps, epochs as needed
+            return cls(batches_per_epoch, world, hp.grad_accum, target_micro=hp.budget_steps * hp.grad_accum)
+        return cls(batches_per_epoch, world, hp.grad_accum,
+                   target_batches=max(1, math.ceil(hp.epochs * batches_per_epoch)))
+
+    @property
+    def micro_per_epoch(self) -> int:
+        return -(-self.batches_per_epoch // self.world)
+
+    @property
+    def total_micro(self) -> int:
+        if self.target_micro is not None:
+            return self.target_micro
+        whole, rest = divmod(self.target_batches, self.batches_per_epoch)
+        return whole * self.micro_per_epoch + -(-rest // self.world)
+
+    @property
+    def total_steps(self) -> int:
+        return math.ceil(self.total_micro / self.grad_accum)
+
+    @property
+    def epochs(self) -> int:
+        return math.ceil(self.total_micro / self.micro_per_epoch)
+
+    def limit(self, batches_done: int, micro_done: int) -> int:
+        """Global micro-batches the next epoch may take."""
+        if self.target_micro is not None:
+            return (self.target_micro - micro_done) * self.world
+        return self.target_batches - batches_done
+
+    def reached(self, batches_done: int, micro_done: int) -> bool:
+        if self.target_micro is not None:
+            return micro_done >= self.target_micro
+        return batches_done >= self.target_batches
+
+
 def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: Hyperparameters, seed: int,
                 device: str, precision: str, validate: Callable[[object], dict], primary: str,
                 higher_is_better: bool, separately_padded: tuple[str, ...] = (), compile: str = "auto",
@@ -116,8 +170,8 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     """Train `model` on tokenized `features`; validate each epoch; keep and restore the best epoch's weights.
 
     `static` forces the static-shape batch path on (tests cover it on CPU) or off; None chooses it with compile.
+    The static path is single-process only (its batches are not sharded across ranks).
     """
-    import torch
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
 
@@ -128,6 +182,8 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     columns = tuple(c for c in columns if c in features.column_names)
     data = features.select_columns(list(columns)).to_dict()     # plain lists: row access on Arrow is slow
     lengths = [len(ids) for ids in data["input_ids"]]
+    if not lengths:
+        raise ValueError("the training set is empty: nothing to train on")
     world = accelerator.num_processes
     estimated_steps = hp.budget_steps or math.ceil(hp.epochs * math.ceil(len(lengths) / hp.batch_size)
                                                    / hp.grad_accum)
@@ -135,76 +191,111 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
         raise ValueError("--budget-seconds applies to single-process jobs (ranks would stop at different steps)")
     compiled = (use_compile(compile, device, precision, world, estimated_steps, hp.grad_accum)
                 and static_fits(lengths, hp.batch_size))
-    static = compiled if static is None else static
+    static = (compiled if static is None else static) and world == 1
 
     if static:
         source = StaticBatches(data, pad_id, hp.batch_size, accelerator.device, separately_padded)
     else:
         source = HostBatches(data, pad_id, hp.batch_size, accelerator.device, separately_padded,
                              rank=accelerator.process_index, world=world)
-    batches_per_epoch = len(source)          # global micro-batches (static buckets split partial batches)
-    total_micro = max(1, math.ceil(hp.epochs * batches_per_epoch))
-    if hp.budget_steps:         # equal-cost comparison: exactly this many optimizer steps, epochs as needed
-        total_micro = hp.budget_steps * hp.grad_accum
-    total_steps = math.ceil(total_micro / hp.grad_accum)
+    plan = _Plan.of(hp, len(source), world)          # global micro-batches (static buckets split partial ones)
 
     optimizer = make_optimizer(model, hp, device)
-    scheduler = linear_schedule(optimizer, int(hp.warmup_ratio * total_steps), total_steps)
+    scheduler = linear_schedule(optimizer, int(hp.warmup_ratio * plan.total_steps), plan.total_steps)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
-    unwrapped = accelerator.unwrap_model(model)
-
     outcome = TrainOutcome(steps=0, epochs=0.0, best_epoch=0, best_validation={}, micro_batch=hp.batch_size,
                            grad_accum=hp.grad_accum, compiled=compiled, static_shapes=static)
-    throughput = Throughput(device, skip_steps=warmup_steps_excluded(total_steps))
+    throughput = Throughput(device, skip_steps=warmup_steps_excluded(plan.total_steps))
     stepper = Stepper(model, accelerator, optimizer, scheduler, hp.max_grad_norm, compiled, log,
-                       on_fallback=throughput.restart)        # measure the eager path that finishes the job
-    best = _BestEpoch(higher_is_better, hp.early_stopping_patience)
-    micro_done, epoch = 0, 0
-    trained_seconds = 0.0           # training time so far, validation excluded (for --budget-seconds)
-    epochs_planned = math.ceil(total_micro / batches_per_epoch)
-    next_report = time.monotonic() + STEP_REPORT_EVERY_S
+                      on_fallback=throughput.restart)        # measure the eager path that finishes the job
+    epochs = _EpochLoop(accelerator, model, source, stepper, throughput, plan, outcome, hp=hp, seed=seed,
+                        validate=validate, primary=primary, best=_BestEpoch(higher_is_better,
+                                                                            hp.early_stopping_patience), log=log)
     try:
-        while micro_done < total_micro and not outcome.budget_exhausted:
-            epoch += 1
-            model.train()
-            loss_sum = torch.zeros((), device=accelerator.device)
-            epoch_start = time.perf_counter()
-            micro_in_epoch = 0
-            for batch in source.epoch(seed * 1_000_003 + epoch, limit=total_micro - micro_done):
-                measured = throughput.begin(batch.shape, stepper.optimizer_steps, stepper.compiled)
-                loss_sum += stepper.step(batch)
-                micro_done += world          # every rank ran one micro-batch of the global step
-                micro_in_epoch += 1
-                if hp.budget_seconds and accelerator.sync_gradients and \
-                        trained_seconds + time.perf_counter() - epoch_start >= hp.budget_seconds:
-                    outcome.budget_exhausted = True
-                    break
-                if time.monotonic() >= next_report:          # host clock only: no device sync
-                    log(f"epoch {epoch}/{epochs_planned}: step {micro_in_epoch * world}/{batches_per_epoch}")
-                    next_report = time.monotonic() + STEP_REPORT_EVERY_S
-                if measured:
-                    throughput.count(batch)
-            throughput.pause()
-            outcome.train_seconds += time.perf_counter() - epoch_start
-            trained_seconds = outcome.train_seconds
-            mean_loss = float(loss_sum) / max(1, micro_in_epoch)
-            if not math.isfinite(mean_loss):
-                raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch}")
-            validation = validate(unwrapped)
-            outcome.history.append(EpochRecord(epoch, mean_loss, validation, time.perf_counter() - epoch_start))
-            log(f"epoch {epoch}: loss {mean_loss:.4f}, validation {primary} {validation.get(primary)}")
-            best.update(epoch, validation, primary, unwrapped,
-                        more_to_come=micro_done < total_micro and not outcome.budget_exhausted)
-            if best.patience_ran_out:
-                log(f"early stopping after epoch {epoch}")
-                break
+        epochs.run()
     finally:
         stepper.release()       # also on the way out of a failure: an OOM retry needs the graphs' memory back
-    best.restore(unwrapped, last_epoch=epoch)
-    outcome.best_epoch, outcome.best_validation = best.epoch, best.validation
-    outcome.epochs = micro_done / batches_per_epoch
     outcome.steps, outcome.compiled, outcome.compile_error = (stepper.optimizer_steps, stepper.compiled,
                                                               stepper.compile_error)
     throughput.report(outcome)
     accelerator.free_memory()
     return outcome
+
+
+class _EpochLoop:
+    """Epochs until the plan's target (or the time budget, or early stopping): train on the epoch's batches, then
+    validate and keep the best epoch's weights. Every rank computes the same plan, so all run the same steps."""
+
+    def __init__(self, accelerator, model, source, stepper: Stepper, throughput: Throughput, plan: _Plan,
+                 outcome: TrainOutcome, *, hp: Hyperparameters, seed: int, validate: Callable[[object], dict],
+                 primary: str, best: _BestEpoch, log: Callable[[str], None]):
+        self.accelerator, self.model, self.source, self.stepper = accelerator, model, source, stepper
+        self.throughput, self.plan, self.outcome, self.hp, self.seed = throughput, plan, outcome, hp, seed
+        self.validate, self.primary, self.best, self.log = validate, primary, best, log
+        self.unwrapped = accelerator.unwrap_model(model)
+        self.batches_done = self.micro_done = 0
+        self.next_report = time.monotonic() + STEP_REPORT_EVERY_S
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome.budget_exhausted or self.plan.reached(self.batches_done, self.micro_done)
+
+    def run(self) -> None:
+        epoch = 0
+        while not self.finished:
+            epoch += 1
+            limit = self.plan.limit(self.batches_done, self.micro_done)
+            started = time.perf_counter()
+            micro, loss_sum = self._train(epoch, limit, started)
+            if micro == 0:
+                raise TrainingStalled(f"epoch {epoch} ran no training step with {limit} micro-batch(es) still to "
+                                      f"train: the batch source yields nothing")
+            self.micro_done += micro
+            self.batches_done += min(micro * self.plan.world, limit, self.plan.batches_per_epoch)
+            if self._end_epoch(epoch, float(loss_sum) / micro, started):
+                break
+        self.best.restore(self.unwrapped, last_epoch=epoch)
+        self.outcome.best_epoch, self.outcome.best_validation = self.best.epoch, self.best.validation
+        self.outcome.epochs = self.batches_done / self.plan.batches_per_epoch
+
+    def _train(self, epoch: int, limit: int, started: float):
+        """One epoch's training steps: (micro-steps run, summed loss on the device)."""
+        import torch
+
+        self.model.train()
+        loss_sum = torch.zeros((), device=self.accelerator.device)
+        micro = 0
+        for batch in self.source.epoch(self.seed * 1_000_003 + epoch, limit=limit):
+            measured = self.throughput.begin(batch.shape, self.stepper.optimizer_steps, self.stepper.compiled)
+            loss_sum += self.stepper.step(batch)
+            micro += 1
+            if measured:
+                self.throughput.count(batch)    # before any stop below: a step that ran is timed and counted
+            if self._budget_spent(started):
+                self.outcome.budget_exhausted = True
+                break
+            if time.monotonic() >= self.next_report:          # host clock only: no device sync
+                done = min(micro * self.plan.world, limit, self.plan.batches_per_epoch)
+                self.log(f"epoch {epoch}/{self.plan.epochs}: step {done}/{self.plan.batches_per_epoch}")
+                self.next_report = time.monotonic() + STEP_REPORT_EVERY_S
+        self.throughput.pause()
+        self.outcome.train_seconds += time.perf_counter() - started
+        return micro, loss_sum
+
+    def _budget_spent(self, started: float) -> bool:
+        """--budget-seconds: training time so far (validation excluded) at the end of an optimizer step."""
+        return bool(self.hp.budget_seconds) and self.accelerator.sync_gradients and \
+            self.outcome.train_seconds + time.perf_counter() - started >= self.hp.budget_seconds
+
+    def _end_epoch(self, epoch: int, mean_loss: float, started: float) -> bool:
+        """Validate and keep the best weights; True when early stopping ends training."""
+        if not math.isfinite(mean_loss):
+            raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch}")
+        validation = self.validate(self.unwrapped)
+        self.outcome.history.append(EpochRecord(epoch, mean_loss, validation, time.perf_counter() - started))
+        self.log(f"epoch {epoch}: loss {mean_loss:.4f}, validation {self.primary} {validation.get(self.primary)}")
+        self.best.update(epoch, validation, self.primary, self.unwrapped, more_to_come=not self.finished)
+        if self.best.patience_ran_out:
+            self.log(f"early stopping after epoch {epoch}")
+            return True
+        return False

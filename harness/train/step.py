@@ -34,7 +34,7 @@ class Stepper:
         if self.compiled:
             torch.compiler.cudagraph_mark_step_begin()
         with self.accelerator.accumulate(self.model):
-            loss = self._forward_backward(batch.tensors)
+            loss = self._forward_backward(batch.tensors, batch.weight)
             if self.accelerator.sync_gradients:
                 if self.max_grad_norm:
                     self.accelerator.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
@@ -46,18 +46,19 @@ class Stepper:
                 self.optimizer_steps += 1
         return loss.detach()
 
-    def _forward_backward(self, tensors: dict):
+    def _forward_backward(self, tensors: dict, weight: float = 1.0):
+        # weight: this rank's share of a data-parallel step (batches.py); 1.0, and so skipped, in one process.
         if self.compiled:
             try:
                 loss = self.graphs(**tensors).loss
-                self.accelerator.backward(loss)
+                self.accelerator.backward(loss if weight == 1.0 else loss * weight)
                 return loss
             except Exception as exc:  # noqa: BLE001 - whatever torch.compile or CUDA graphs cannot handle
                 if is_out_of_memory(exc):
                     raise               # not a compile failure: the job retries with a smaller micro-batch
                 self._fall_back(exc)
         loss = self.model(**tensors).loss
-        self.accelerator.backward(loss)
+        self.accelerator.backward(loss if weight == 1.0 else loss * weight)
         return loss
 
     def _fall_back(self, exc: Exception) -> None:
