@@ -7,6 +7,7 @@ set) are not ours to change: their rows that repeat a train row are only counted
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 
@@ -71,8 +72,9 @@ def remove_repeats(splits: dict[str, Columns], carved: list[str]) -> dict[str, i
     return overlap
 
 
-def input_keys(columns: Columns) -> list[str]:
-    """One comparable key per row: its input fields, serialised."""
+def input_keys(columns: Columns) -> list[bytes]:
+    """One comparable key per row: a digest of its input fields (whole articles would hold gigabytes as keys)."""
     fields = sorted(name for name in columns if name not in NOT_INPUT_FIELDS)
     rows = zip(*(columns[name] for name in fields))
-    return [json.dumps(row, ensure_ascii=False, default=str) for row in rows]
+    return [hashlib.blake2b(json.dumps(row, ensure_ascii=False, default=str).encode(), digest_size=16).digest()
+            for row in rows]
