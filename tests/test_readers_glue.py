@@ -5,8 +5,8 @@ import pytest
 
 from harness.data.prepare import prepare
 from harness.data.readers import read_file
-from harness.data.splits import carve
 from harness.data.sources import DataRequest, resolve_source
+from harness.data.splits import carve
 from harness.errors import UserError
 from harness.tasks.registry import Registry, load_kind
 
