@@ -1,21 +1,24 @@
 """Tuning strategies: which parameters a job trains.
 
 - `full`: every parameter (the default).
-- `head`: the pretrained body frozen; only the newly initialised task head trains (a linear probe for
-  classification, regression, NER and QA). Generative tasks have no new head (the LM head is pretrained), so
-  head-only tuning is reported as unsupported there.
-- `lora`: low-rank adapters (peft) on the attention projections, plus the new task head. Rank, alpha, dropout and
-  target modules are configurable; by default the target modules are peft's per-architecture choice, with a
-  fallback to every attention projection whose name ends in a common q/v suffix.
+- `head`: the pretrained body frozen; only the parameters the checkpoint did not hold train: the task head (a
+  linear probe for classification, regression, NER and QA), and for a warm-started encoder-decoder (bert2bert)
+  the new cross-attention and, from a bare encoder checkpoint, the new LM-head transform. Native encoder-decoders
+  and decoders on generative tasks have nothing new (their LM head is pretrained): head-only tuning is reported
+  as unsupported there.
+- `lora`: low-rank adapters (peft) on the attention projections, plus every new parameter trained in full. Rank,
+  alpha, dropout and target modules are configurable; by default the target modules are peft's
+  per-architecture choice, with a fallback to every attention projection whose name ends in a common q/v suffix.
 
-The new head is found without name lists: it is the set of parameters the checkpoint did not contain (transformers'
-`missing_keys` at load time, recorded by harness.models.loading.load_pretrained).
+The new parameters are found without name lists: they are the ones the checkpoint did not contain (transformers'
+`missing_keys` at load time, recorded by harness.models.loading).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 from harness.kinds.base import Unsupported
+from harness.models.loading import new_parameter_names
 
 STRATEGIES = ("full", "head", "lora")
 _FALLBACK_TARGETS = ("query", "value", "q_proj", "v_proj", "q", "v", "c_attn", "q_lin", "v_lin", "Wqkv", "qkv_proj")
@@ -32,10 +35,6 @@ class LoraSettings:
         return asdict(self)
 
 
-def new_parameter_names(model) -> set[str]:
-    return set(getattr(model, "harness_new_parameters", set()))
-
-
 def apply_tuning(model, strategy: str, *, task_type: str | None, lora: LoraSettings | None = None,
                  generative: bool = False):
     """Return the model to train under `strategy` (the same object, or a peft wrapper for LoRA)."""
@@ -43,30 +42,16 @@ def apply_tuning(model, strategy: str, *, task_type: str | None, lora: LoraSetti
         raise ValueError(f"unknown tuning strategy {strategy!r}")
     if strategy == "full":
         return model
-    new = set() if generative else new_parameter_names(model)
+    new = new_parameter_names(model)
     if strategy == "head":
         if not new:
-            raise Unsupported("head-only tuning needs a newly initialised task head; this model/task has none "
-                              "(generative tasks train the pretrained LM head)")
+            reason = " (generative tasks train the pretrained LM head)" if generative else ""
+            raise Unsupported("head-only tuning needs parameters the checkpoint did not hold (a new task head); "
+                              f"this model/task has none{reason}")
         for name, param in model.named_parameters():
             param.requires_grad = name in new
         return model
     return _with_lora(model, task_type, lora or LoraSettings(), new)
-
-
-def _head_modules(model, new: set[str]) -> list[str]:
-    """Names of the smallest modules that hold only new parameters (saved and trained in full under LoRA)."""
-    modules = set()
-    for name in new:
-        parts = name.split(".")[:-1]
-        # the shortest prefix whose parameters are all new
-        for depth in range(1, len(parts) + 1):
-            prefix = ".".join(parts[:depth])
-            owned = [n for n, _ in model.named_parameters() if n.startswith(prefix + ".")]
-            if owned and all(n in new for n in owned):
-                modules.add(prefix)
-                break
-    return sorted(modules)
 
 
 def _with_lora(model, task_type: str | None, settings: LoraSettings, new: set[str]):
@@ -83,12 +68,27 @@ def _with_lora(model, task_type: str | None, settings: LoraSettings, new: set[st
         raise Unsupported(f"no attention projections found for LoRA in model type "
                           f"'{getattr(model.config, 'model_type', '?')}'; pass target modules explicitly")
     config = LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
-                        target_modules=list(targets), modules_to_save=_head_modules(model, new) or None,
-                        task_type=task_type)
+                        target_modules=list(targets), task_type=task_type)
+    new_parameters = [p for name, p in model.named_parameters() if name in new]
     try:
-        return get_peft_model(model, config)
+        wrapped = get_peft_model(model, config)
     except (ValueError, TypeError, NotImplementedError) as exc:
         raise Unsupported(f"peft cannot add LoRA adapters to this model: {str(exc).splitlines()[0]}") from None
+    _train_in_full(wrapped, new_parameters)
+    return wrapped
+
+
+def _train_in_full(wrapped, parameters) -> None:
+    """Unfreeze the new parameters, which peft froze with the body. In place rather than as peft's
+    `modules_to_save` copies: a copy would untie a tied weight inside the module and hold everything twice. A
+    module peft wraps itself (the classifier of a SEQ_CLS model) trains as its copy; its original stays frozen."""
+    from peft.utils import ModulesToSaveWrapper
+
+    replaced = {id(p) for module in wrapped.modules() if isinstance(module, ModulesToSaveWrapper)
+                for p in module.original_module.parameters()}
+    for param in parameters:
+        if id(param) not in replaced:
+            param.requires_grad = True
 
 
 def trainable_parameters(model) -> int:

@@ -152,13 +152,6 @@ class Seq2SeqKind(TaskKind):
 
 
 # --- one function per family ---------------------------------------------------------------------------------
-def _load_kwargs(spec) -> dict:
-    kwargs = {"trust_remote_code": spec.trust_remote_code}
-    if spec.revision and not spec.local:
-        kwargs["revision"] = spec.revision
-    return kwargs
-
-
 def _native_seq2seq(spec, tokenizer):
     from transformers import AutoModelForSeq2SeqLM
 
@@ -184,22 +177,27 @@ def _causal_lm(spec, tokenizer):
 
 
 def _bert2bert(spec, tokenizer):
-    from transformers import EncoderDecoderModel
+    from transformers import AutoModel, AutoModelForCausalLM, EncoderDecoderModel
+
+    from harness.models.loading import compose_pretrained
 
     start = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
     eos = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
     if start is None or eos is None or tokenizer.pad_token_id is None:
         raise Unsupported("bert2bert needs [CLS]/[SEP] (or bos/eos) and pad tokens, and this tokenizer lacks one")
-    kwargs = {f"{side}_{k}": v for side in ("encoder", "decoder") for k, v in _load_kwargs(spec).items()}
+    # Each side is loaded on its own (what from_encoder_decoder_pretrained does inside) so that the loading info
+    # names what the checkpoint lacked: the decoder's cross-attention, and its LM head where the checkpoint is a
+    # bare encoder. Head-only and LoRA tuning must train those in full.
     try:
-        model = EncoderDecoderModel.from_encoder_decoder_pretrained(spec.source, spec.source, **kwargs)
-    except ValueError as exc:
-        if "Unrecognized configuration class" in str(exc):
-            import transformers
-            raise Unsupported(f"bert2bert warm start needs a causal-LM (decoder) version of model type "
-                              f"'{spec.model_type}', which transformers {transformers.__version__} does not "
-                              "have") from None
-        raise
+        decoder = load_pretrained(AutoModelForCausalLM, spec, is_decoder=True, add_cross_attention=True)
+    except Unsupported:
+        import transformers
+        raise Unsupported(f"bert2bert warm start needs a causal-LM (decoder) version of model type "
+                          f"'{spec.model_type}', which transformers {transformers.__version__} does not "
+                          "have") from None
+    encoder = load_pretrained(AutoModel, spec, is_decoder=False, add_cross_attention=False)
+    model = EncoderDecoderModel(encoder=encoder, decoder=decoder)
+    compose_pretrained(model, (encoder, decoder))
     for config in (model.config, model.generation_config):
         config.decoder_start_token_id = start
         config.pad_token_id = tokenizer.pad_token_id

@@ -25,19 +25,42 @@ def load_tokenizer(spec, **kwargs):
 def load_pretrained(auto_class, spec, **config_overrides):
     """`auto_class.from_pretrained` for the spec; a head the installed transformers lacks becomes Unsupported.
 
-    The names of the parameters the checkpoint did not hold (the new task head) are kept on the model as
-    `harness_new_parameters`: head-only and LoRA tuning (harness.tuning) train exactly those in full.
+    The names of the parameters the checkpoint did not hold (a new task head, new cross-attention) are kept on the
+    model as `harness_new_parameters`: head-only and LoRA tuning (harness.tuning) train exactly those in full.
     """
     try:
         model, info = auto_class.from_pretrained(spec.source, **_common(spec), output_loading_info=True,
                                                  **config_overrides)
-        model.harness_new_parameters = set(info.get("missing_keys") or ())
-        return model
     except ValueError as exc:
         if "Unrecognized configuration class" in str(exc):
             raise Unsupported(f"{auto_class.__name__} has no head for model type '{spec.model_type}' "
                               f"in transformers {_transformers_version()}") from None
         raise
+    missing = set(info.get("missing_keys") or ())
+    held = {id(p) for name, p in model.named_parameters(remove_duplicate=False) if name not in missing}
+    _record_new_parameters(model, held)
+    return model
+
+
+def new_parameter_names(model) -> set[str]:
+    """Names (as `named_parameters` gives them) of the parameters the checkpoint did not hold."""
+    return set(getattr(model, "harness_new_parameters", set()))
+
+
+def compose_pretrained(model, parts) -> None:
+    """Record the new parameters of `model` built around loaded `parts` (bert2bert's encoder and decoder): those
+    the parts' checkpoints did not hold, and any the composition itself created."""
+    held = set()
+    for part in parts:
+        new = new_parameter_names(part)
+        held |= {id(p) for name, p in part.named_parameters() if name not in new}
+    _record_new_parameters(model, held)
+
+
+def _record_new_parameters(model, held: set[int]) -> None:
+    # By identity, not by name: a tied weight (an LM head sharing the input embeddings) has several names, and
+    # is new only if the checkpoint held it under none of them.
+    model.harness_new_parameters = {name for name, p in model.named_parameters() if id(p) not in held}
 
 
 def _transformers_version() -> str:
