@@ -225,17 +225,20 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
 
 
 def _add_flops(record: dict, model, outcome) -> None:
-    """Estimated training FLOPs per token, achieved TFLOP/s and MFU (None where the device peak is unknown)."""
-    from harness.flops import device_peak_tflops, flops_per_token, mfu
+    """Estimated training FLOPs per token (and what the estimate assumed), achieved TFLOP/s and MFU (None where the
+    device peak is unknown)."""
+    from harness.flops import device_peak_tflops, estimate_flops, mfu
 
     train = record["train"]
     if not outcome.tokens_per_s or not outcome.samples_per_s:
-        train.update({"flops_per_token": None, "tflops_per_s": None, "mfu": None})
+        train.update({"flops_per_token": None, "flops_basis": None, "tflops_per_s": None, "mfu": None})
         return
-    mean_context = outcome.tokens_per_s / outcome.samples_per_s      # real tokens per example
-    per_token = flops_per_token(model, mean_context)
+    decoder = (outcome.decoder_tokens_per_s or 0.0) / outcome.samples_per_s      # real tokens per example
+    estimate = estimate_flops(model, outcome.tokens_per_s / outcome.samples_per_s - decoder, decoder)
+    per_token = estimate.per_token
     peak = device_peak_tflops(record["device"], record["precision"])
-    train.update({"flops_per_token": per_token, "tflops_per_s": per_token * outcome.tokens_per_s / 1e12,
+    train.update({"flops_per_token": per_token, "flops_basis": estimate.basis,
+                  "tflops_per_s": per_token * outcome.tokens_per_s / 1e12,
                   "mfu": mfu(per_token, outcome.tokens_per_s, peak), "peak_tflops": peak})
 
 
