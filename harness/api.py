@@ -119,6 +119,7 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
                           "sizes": data_info.sizes, "source": data_info.source, "overlap": data_info.overlap},
                     options=_job_options(options, load_kind(card.kind)), tuning=strategy,
                     lora=lora_settings if strategy == "lora" else None, grid=point,
+                    generation=load_kind(card.kind).generation_settings(card, options or {}),
                 ))
     return plan
 

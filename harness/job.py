@@ -32,6 +32,7 @@ def base_record(job: Job, run: str) -> dict[str, Any]:
         "validation": None, "params": None, "trainable_params": None, "optimizer_state_bytes": None,
         "attention": None, "cpu_threads": None,
         "tuning": job.tuning, "lora": job.lora, "grid": job.grid,
+        "generation": {"settings": job.generation} if job.generation else None,     # completed by the kind
         "train": {}, "eval": {}, "memory": {},
         "device": None, "precision": None, "hyperparameters": job.hyperparameters,
         "data": {"origin": job.data["source"]["origin"], "sample": job.data["source"]["origin"] == "sample",
@@ -139,7 +140,7 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     def context(model_, role: str) -> EvalContext:
         return EvalContext(model=model_, tokenizer=tokenizer, spec=spec, card=card, features=features[role],
                            rows=rows[role], device=target, batch_size=hp.eval_batch_size, autocast=autocast,
-                           options=job.options, split=role)
+                           options=job.options, split=role, train_rows=rows["train"])
 
     def validate(model_) -> dict:
         return kind.evaluate(context(model_, "validation")).metrics
@@ -169,6 +170,7 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     record["metrics"] = {k: v for k, v in evaluation.metrics.items() if k in card.metrics or k in kind.metric_specs}
     record["metrics_split"] = "test"
     record["score"] = evaluation.metrics.get(card.primary_metric)
+    record.update(evaluation.record_sections)
     requests = int(job.options.get("latency_requests", 50))
     if requests:
         log("measuring latency")

@@ -1,7 +1,8 @@
 """Jobs: one model x one task x one seed with everything that determines its result, and a stable id.
 
 The id hashes what changes a result (model and revision, task card, data, seed, hyperparameters, precision, device
-request, harness version), so re-running the same command skips finished jobs and editing any of these re-runs.
+request, generation settings, harness version), so re-running the same command skips finished jobs and editing any
+of these re-runs.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Job:
     tuning: str = "full"                                     # full | head | lora (harness.tuning)
     lora: dict[str, Any] | None = None                       # LoRA settings when tuning == "lora"
     grid: dict[str, Any] = field(default_factory=dict)       # the grid point: hyperparameters varied by --*-grid
+    generation: dict[str, Any] = field(default_factory=dict)  # generate() settings (card < run options); {} if none
     harness_version: str = __version__
 
     @property
@@ -43,6 +45,8 @@ class Job:
         }
         if self.tuning != "full":        # full-tuning ids stay what they were before tuning strategies existed
             identity["tuning"] = {"strategy": self.tuning, "lora": self.lora}
+        if self.generation:              # likewise the ids of jobs that generate nothing
+            identity["generation"] = self.generation
         return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     @property

@@ -96,11 +96,12 @@ def test_left_padded_batched_generation_equals_one_by_one(setup):
     prompts = kind.encoder(card, spec, tokenizer, HP, "test")(BATCH)["input_ids"]
     assert len({len(p) for p in prompts}) > 1
     settings = {"max_new_tokens": 6, "num_beams": 1}
-    batched = _generate(model, tokenizer, "decoder", prompts, settings, "cpu", contextlib.nullcontext, torch)
-    for prompt, text in zip(prompts, batched):
+    batched, _ = _generate(model, tokenizer, "decoder", prompts, settings, "cpu", contextlib.nullcontext, torch)
+    for prompt, row in zip(prompts, batched):
         with torch.inference_mode():
             alone = model.generate(input_ids=torch.tensor([prompt]), max_new_tokens=6, do_sample=False,
                                    pad_token_id=tokenizer.pad_token_id)
+        text = tokenizer.decode(row, skip_special_tokens=True).strip()
         assert text == tokenizer.decode(alone[0, len(prompt):], skip_special_tokens=True).strip()
 
 
@@ -111,6 +112,7 @@ def test_each_family_learns_to_reproduce_a_few_pairs(setup, model):
 
     from harness.data.batching import collate_features
     from harness.kinds.seq2seq import _generate
+    from harness.metrics.detokenize import GeneratedTextDecoder
 
     card, kind, models = setup
     spec, tokenizer = models[model]
@@ -127,8 +129,9 @@ def test_each_family_learns_to_reproduce_a_few_pairs(setup, model):
         optimizer.zero_grad()
     net.eval()
     prompts = kind.encoder(card, spec, tokenizer, HP, "test")(BATCH)["input_ids"]
-    outputs = _generate(net, tokenizer, spec.family, prompts, {"max_new_tokens": 16, "num_beams": 1}, "cpu",
-                        contextlib.nullcontext, torch)
+    generated, _ = _generate(net, tokenizer, spec.family, prompts, {"max_new_tokens": 16, "num_beams": 1}, "cpu",
+                             contextlib.nullcontext, torch)
+    outputs = GeneratedTextDecoder(tokenizer).batch_decode(generated)
     # compare with the target as the tokenizer can spell it (tiny-bert lowercases and strips accents)
     expected = [tokenizer.decode(tokenizer(t, add_special_tokens=False)["input_ids"], skip_special_tokens=True)
                 for _, t in PAIRS]

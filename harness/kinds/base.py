@@ -35,6 +35,7 @@ class EvalContext:
     autocast: Callable[[], Any]   # context manager factory for mixed-precision inference
     options: dict = field(default_factory=dict)
     split: str = ""               # train / validation / test: which split these features come from
+    train_rows: Any = None        # the training split's standard-schema rows, for what a kind learns from them
 
 
 @dataclass
@@ -45,6 +46,8 @@ class Evaluation:
     samples_per_s: float | None = None
     # What the metric specs need besides predictions and references (e.g. the number of labels); stored with them.
     context: dict = field(default_factory=dict)
+    # Sections the kind adds to the result record (seq2seq: "generation", the settings generate() ran with).
+    record_sections: dict = field(default_factory=dict)
 
 
 INPUT_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
@@ -81,6 +84,10 @@ class TaskKind(ABC):
     needs_labels: ClassVar[bool] = False
     # Kinds that generate text get the run's generation options (--max-new-tokens, --num-beams) in their jobs.
     uses_generation: ClassVar[bool] = False
+
+    def generation_settings(self, card: TaskCard, options: dict) -> dict:
+        """The settings this kind's jobs pass to generate() (part of the job id); {} for kinds that generate nothing."""
+        return {}
 
     # --- card and data ---------------------------------------------------------------------------------------
     def check_card(self, card: TaskCard) -> None:

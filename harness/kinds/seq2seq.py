@@ -10,7 +10,9 @@ One small function per model family builds the model and its features:
   with cross-attention added), with decoder start = [CLS], eos = [SEP] and pad set on both model.config (used by the
   loss) and model.generation_config (the only place generate() reads them).
 Generation is batched (batches sorted by source length, KV cache on) with the settings of the card's `generation`
-section, overridden by the run's --max-new-tokens / --num-beams.
+section, overridden by the run's --max-new-tokens / --num-beams. Outputs are decoded by
+harness.metrics.detokenize: exactly by tokenizers that keep whitespace, and for WordPiece (bert2bert) with spacing
+learned from the training targets. Every record's `generation` section holds what generate() ran with.
 """
 from __future__ import annotations
 
@@ -112,6 +114,10 @@ class Seq2SeqKind(TaskKind):
         settings.update({k: options[k] for k in GENERATION_OPTIONS if options.get(k) is not None})
         return settings
 
+    def latency_settings(self, card: TaskCard, options: dict) -> dict:
+        n = min(LATENCY_NEW_TOKENS, int(self.generation_settings(card, options)["max_new_tokens"]))
+        return {**GENERATION_DEFAULTS, "max_new_tokens": n, "min_new_tokens": n, "num_beams": 1}
+
     def evaluate(self, ctx: EvalContext) -> Evaluation:
         from harness.data.batching import sorted_batches
         import torch
@@ -119,14 +125,20 @@ class Seq2SeqKind(TaskKind):
         from harness.metrics.generation import BLEU_METRICS, ROUGE_METRICS, bleu_chrf, rouge
 
         settings = self.generation_settings(ctx.card, ctx.options)
+        arguments = generate_arguments(settings)
+        decoder = self._text_decoder(ctx)
         ids = ctx.features["input_ids"]
         predictions: list[Any] = [None] * len(ids)
+        room = arguments["max_new_tokens"]
         ctx.model.eval()
         for indices in sorted_batches([len(x) for x in ids], ctx.batch_size):
-            texts = _generate(ctx.model, ctx.tokenizer, ctx.spec.family, [ids[i] for i in indices], settings,
-                              ctx.device, ctx.autocast, torch)
-            for index, text in zip(indices, texts):
+            output, used = _generate(ctx.model, ctx.tokenizer, ctx.spec.family, [ids[i] for i in indices],
+                                     settings, ctx.device, ctx.autocast, torch)
+            room = min(room, used["max_new_tokens"])
+            for index, text in zip(indices, decoder.batch_decode(output)):
                 predictions[index] = text
+        generation = _generation_record(ctx.model, arguments, decoder, room,
+                                        generate_arguments(self.latency_settings(ctx.card, ctx.options)))
         references = list(ctx.rows["target"])
         wanted = set(ctx.card.metrics) | {ctx.card.primary_metric}
         metrics = {}
@@ -134,7 +146,18 @@ class Seq2SeqKind(TaskKind):
             metrics.update(bleu_chrf(predictions, references, tuple(wanted & set(BLEU_METRICS))))
         if wanted & set(ROUGE_METRICS):
             metrics.update(rouge(predictions, references, tuple(wanted & set(ROUGE_METRICS))))
-        return Evaluation(metrics, predictions, references)
+        return Evaluation(metrics, predictions, references, record_sections={"generation": generation})
+
+    def _text_decoder(self, ctx: EvalContext):
+        """Token ids -> text for this tokenizer, made once per job (validation runs every epoch): a WordPiece
+        tokenizer's decoder learns its spacing from the training targets."""
+        from harness.metrics.detokenize import GeneratedTextDecoder
+
+        key = (ctx.tokenizer.name_or_path, getattr(ctx.train_rows, "_fingerprint", None))
+        if getattr(self, "_decoder_key", None) != key:
+            self._decoder = GeneratedTextDecoder(ctx.tokenizer, _training_targets(ctx.train_rows))
+            self._decoder_key = key
+        return self._decoder
 
     def latency_inputs(self, ctx: EvalContext, index: int) -> Callable[[], Any]:
         """One request = a greedy generate call of exactly LATENCY_NEW_TOKENS new tokens (or fewer if the card
@@ -142,13 +165,49 @@ class Seq2SeqKind(TaskKind):
         import torch
 
         ids = [ctx.features["input_ids"][index % len(ctx.features)]]
-        n = min(LATENCY_NEW_TOKENS, int(self.generation_settings(ctx.card, ctx.options)["max_new_tokens"]))
-        settings = {**GENERATION_DEFAULTS, "max_new_tokens": n, "min_new_tokens": n, "num_beams": 1}
+        settings = self.latency_settings(ctx.card, ctx.options)
 
         def request():
             return _generate(ctx.model, ctx.tokenizer, ctx.spec.family, ids, settings, ctx.device, ctx.autocast,
-                             torch, decode=False)
+                             torch)
         return request
+
+
+def generate_arguments(settings: dict) -> dict:
+    """Everything the harness sets on the model's generation_config for one generate() call: the settings, greedy
+    or beam search (never sampling), the KV cache, and beam search ending once every beam has ended."""
+    arguments = {**settings, "do_sample": False, "use_cache": True}
+    if arguments.get("num_beams", 1) > 1:
+        arguments["early_stopping"] = True
+    return arguments
+
+
+# generation_config entries that say nothing about what is generated (extra outputs, bookkeeping).
+_NOT_GENERATION = frozenset({"output_attentions", "output_hidden_states", "output_scores", "output_logits",
+                             "return_dict_in_generate", "transformers_version"})
+
+
+def _generation_record(model, arguments: dict, decoder, room: int, latency: dict) -> dict:
+    """The record's `generation` section: the arguments, what the model's own generation_config added to them
+    (values it sets away from transformers' defaults that no argument overrode, e.g. a checkpoint's min_length or
+    forced_bos_token_id), how outputs were decoded, and what the latency requests ran with."""
+    import json
+
+    own = {k: v for k, v in model.generation_config.to_diff_dict().items()
+           if k not in arguments and k not in _NOT_GENERATION and not k.startswith("_")}
+    section = {"settings": arguments, "model_config": json.loads(json.dumps(own, default=str)),
+               "decoding": decoder.description, "latency": latency}
+    if room < arguments["max_new_tokens"]:       # decoder-only: the longest prompts left fewer positions
+        section["max_new_tokens_within_positions"] = room
+    return section
+
+
+def _training_targets(rows):
+    """The training split's targets, read only if a decoder asks for them (a generator)."""
+    if rows is not None:
+        from harness.metrics.detokenize import MAX_FIT_TEXTS
+
+        yield from rows.select(range(min(len(rows), MAX_FIT_TEXTS)))["target"]
 
 
 # --- one function per family ---------------------------------------------------------------------------------
@@ -239,9 +298,10 @@ def _position_limit(tokenizer) -> int:
     return int(limit) if isinstance(limit, int) and 0 < limit < 1_000_000 else 1_000_000
 
 
-def _generate(model, tokenizer, family: str, ids: list[list[int]], settings: dict, device, autocast, torch,
-              decode: bool = True):
-    """Batched generation for one batch of token id lists; returns the decoded outputs (or the raw tensor)."""
+def _generate(model, tokenizer, family: str, ids: list[list[int]], settings: dict, device, autocast, torch):
+    """Batched generation for one batch of token id lists: (the generated ids without the prompt, the arguments
+    generate() got: `generate_arguments(settings)`, a decoder-only model's max_new_tokens cut to the positions the
+    prompt leaves)."""
     from harness.data.batching import padded_length
     pad = tokenizer.pad_token_id
     width = padded_length(max(len(x) for x in ids))
@@ -252,7 +312,7 @@ def _generate(model, tokenizer, family: str, ids: list[list[int]], settings: dic
         input_ids = [x + [pad] * (width - len(x)) for x in ids]
         mask = [[1] * len(x) + [0] * (width - len(x)) for x in ids]
     config = copy.deepcopy(model.generation_config)
-    settings = dict(settings)
+    settings = generate_arguments(settings)
     if family == "decoder":
         room = _position_limit_of(model) - width
         if room < 1:
@@ -261,19 +321,13 @@ def _generate(model, tokenizer, family: str, ids: list[list[int]], settings: dic
         settings["max_new_tokens"] = min(int(settings["max_new_tokens"]), room)
         if "min_new_tokens" in settings:
             settings["min_new_tokens"] = min(int(settings["min_new_tokens"]), settings["max_new_tokens"])
-    config.update(do_sample=False, use_cache=True, **settings)
-    if config.num_beams > 1:
-        config.early_stopping = True
+    config.update(**settings)
     if config.no_repeat_ngram_size == 0:
         config.no_repeat_ngram_size = None
     with torch.inference_mode(), autocast():
         output = model.generate(input_ids=torch.tensor(input_ids, device=device),
                                 attention_mask=torch.tensor(mask, device=device), generation_config=config)
-    if not decode:
-        return output
-    if family == "decoder":
-        output = output[:, width:]
-    return [text.strip() for text in tokenizer.batch_decode(output, skip_special_tokens=True)]
+    return (output[:, width:] if family == "decoder" else output), settings
 
 
 def _position_limit_of(model) -> int:

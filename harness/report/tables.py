@@ -288,6 +288,32 @@ def normalization_lines(lb: Leaderboard) -> list[str]:
     return [f"{t['task']}: {t['normalization_note']}" for _, t in lb.tasks.iterrows()]
 
 
+def generation_lines(records: list[dict]) -> list[tuple[str, str]]:
+    """Per generating task, the generate() settings its jobs ran with (one line per distinct set); per model, how
+    its outputs were decoded and what its own generation_config added."""
+    tasks: dict[str, list[str]] = {}
+    models: dict[str, dict] = {}
+    for record in records:
+        generation = record.get("generation")
+        if record.get("status") != "ok" or not isinstance(generation, dict):
+            continue
+        text = ", ".join(f"{k}={v}" for k, v in (generation.get("settings") or {}).items())
+        if generation.get("max_new_tokens_within_positions"):
+            text += f" (max_new_tokens cut to {generation['max_new_tokens_within_positions']} by the positions " \
+                    "the longest prompts left)"
+        if text not in tasks.setdefault(record["task"], []):
+            tasks[record["task"]].append(text)
+        models.setdefault(str(record.get("model")), generation)
+    out = [(f"generation {task}" + (f" #{n}" if n > 1 else ""), text)
+           for task, texts in tasks.items() for n, text in enumerate(texts, start=1)]
+    for model, generation in models.items():
+        out.append((f"decoding {model}", str(generation.get("decoding"))))
+        if generation.get("model_config"):
+            own = ", ".join(f"{k}={v}" for k, v in generation["model_config"].items())
+            out.append((f"generation_config {model}", own))
+    return out
+
+
 def settings_lines(lb: Leaderboard) -> list[tuple[str, str]]:
     """(label, value) pairs describing how the run was made."""
     info, frame = lb.run.info, lb.run.frame
@@ -320,6 +346,7 @@ def settings_lines(lb: Leaderboard) -> list[tuple[str, str]]:
         out.append(("hyperparameters (every task)", next(iter(shown.values()))))
     else:
         out += [(f"hyperparameters {task}", text) for task, text in shown.items()]
+    out += generation_lines(lb.run.records)
     data = info.get("data") or {}
     for task, source in data.items():
         if isinstance(source, dict):
