@@ -1,7 +1,10 @@
-"""Shared test set-up: offline hub, a private cache for the session, helpers to call the CLI."""
+"""Shared test set-up: offline hub, a private cache for the session, helpers to call the CLI, and the tiny models
+built for the session (the types the built-in tiny-bert / tiny-gpt2 / tiny-t5 do not cover)."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,3 +61,52 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+
+
+def _save_tiny_model(model_class, config, tokenizer_of: str, target: Path) -> Path:
+    """Save a freshly initialised (seeded) model beside a copy of a built-in tiny model's tokenizer."""
+    import torch
+
+    from harness.models.builtin import ensure_tiny_model
+
+    source = ensure_tiny_model(tokenizer_of)
+    target.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    model_class(config).save_pretrained(target)
+    for name in TOKENIZER_FILES:
+        if (source / name).is_file():
+            shutil.copy(source / name, target / name)
+    return target
+
+
+def _tokenizer_vocab_size(tiny_model: str) -> int:
+    from harness.models.builtin import ensure_tiny_model
+
+    return len(json.loads((ensure_tiny_model(tiny_model) / "tokenizer.json").read_text())["model"]["vocab"])
+
+
+@pytest.fixture(scope="session")
+def tiny_pegasus(tmp_path_factory) -> Path:
+    """An encoder-decoder type with no token-classification or QA head in transformers (tiny-t5's tokenizer)."""
+    from transformers import PegasusConfig, PegasusForConditionalGeneration
+
+    config = PegasusConfig(vocab_size=_tokenizer_vocab_size("tiny-t5"), d_model=16, encoder_layers=1,
+                           decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+                           decoder_ffn_dim=32, max_position_embeddings=256, pad_token_id=0, eos_token_id=1,
+                           decoder_start_token_id=0)
+    return _save_tiny_model(PegasusForConditionalGeneration, config, "tiny-t5",
+                            tmp_path_factory.mktemp("models") / "tiny-pegasus")
+
+
+@pytest.fixture(scope="session")
+def tiny_distilbert(tmp_path_factory) -> Path:
+    """An encoder type with no causal-LM version in transformers, so no bert2bert (tiny-bert's tokenizer)."""
+    from transformers import DistilBertConfig, DistilBertForMaskedLM
+
+    config = DistilBertConfig(vocab_size=_tokenizer_vocab_size("tiny-bert"), dim=16, n_layers=1, n_heads=2,
+                              hidden_dim=32, max_position_embeddings=256, pad_token_id=0)
+    return _save_tiny_model(DistilBertForMaskedLM, config, "tiny-bert",
+                            tmp_path_factory.mktemp("models") / "tiny-distilbert")

@@ -21,13 +21,6 @@ SENTENCES = [(["EU", "rejects", "German", "call", "to", "boycott", "British", "l
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
-def tiny_pegasus(tmp_path_factory):
-    from issue3_models import tiny_pegasus as build
-
-    return build(tmp_path_factory.mktemp("models") / "tiny-pegasus")
-
-
-@pytest.fixture(scope="module")
 def setup():
     from harness.models.loading import load_tokenizer
     from harness.models.resolve import resolve_model

@@ -29,7 +29,8 @@ def test_wheel_installs_and_lists_its_bundled_cards(tmp_path):
                                 str(wheel)], capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stderr[-2000:]
     env = {**os.environ, "PYTHONPATH": str(target)}
-    code = "import harness, sys; from harness.cli import main; print(harness.__file__); sys.argv=['harness','list','tasks']; main()"
+    code = ("import harness, sys; from harness.cli import main; print(harness.__file__); "
+            "sys.argv=['harness','list','tasks']; main()")
     listed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                             timeout=120)
     assert listed.returncode == 0, listed.stderr[-2000:]

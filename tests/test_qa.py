@@ -144,10 +144,8 @@ def test_three_families_fine_tune_on_the_sample(tmp_path):
         assert 0 <= record["metrics"]["exact_match"] <= record["metrics"]["f1"] <= 100
 
 
-def test_a_family_without_a_qa_head_is_unsupported(tmp_path):
-    from issue3_models import tiny_pegasus
-
-    records = harness.run(models=str(tiny_pegasus(tmp_path / "tiny-pegasus")), tasks="squad",
+def test_a_family_without_a_qa_head_is_unsupported(tmp_path, tiny_pegasus):
+    records = harness.run(models=str(tiny_pegasus), tasks="squad",
                           output=tmp_path / "run", **FAST)
     assert records[0]["status"] == "unsupported"
     assert records[0]["error"] == \

@@ -1,8 +1,6 @@
 """Pareto fronts and percentile intervals of harness.report.stats."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 

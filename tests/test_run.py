@@ -52,7 +52,8 @@ def test_sweep_writes_one_valid_record_per_job(sweep):
         assert record["score"] == record["metrics"][record["primary_metric"]]
         assert record["train"]["samples_per_s"] > 0 and record["train"]["steps"] == 6
         assert record["memory"]["peak_rss_bytes"] > 10_000_000
-        assert record["eval"]["latency_ms_p50"] > 0 and record["eval"]["latency_ms_p95"] >= record["eval"]["latency_ms_p50"]
+        latency = record["eval"]
+        assert latency["latency_ms_p50"] > 0 and latency["latency_ms_p95"] >= latency["latency_ms_p50"]
         assert record["data"]["sample"] is True and record["data"]["used"]["train"] == 48
         assert record["params"] >= record["trainable_params"] > 0
         assert record["attention"] == "sdpa"          # what transformers picks where the model supports it
@@ -104,8 +105,9 @@ def test_same_seed_same_metrics_and_torn_line_is_rerun(tmp_path):
 
 
 def test_lists_and_help_do_not_import_torch():
-    code = ("import sys\nfrom harness.cli import main\nfor argv in (['--help'], ['list', 'tasks'], ['list', 'models'],"
-            " ['run', '--help']):\n    sys.argv = ['harness', *argv]\n    try:\n        main()\n    except SystemExit:\n"
+    code = ("import sys\nfrom harness.cli import main\n"
+            "for argv in (['--help'], ['list', 'tasks'], ['list', 'models'], ['run', '--help']):\n"
+            "    sys.argv = ['harness', *argv]\n    try:\n        main()\n    except SystemExit:\n"
             "        pass\nprint('TORCH' if 'torch' in sys.modules else 'NO-TORCH')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().endswith("NO-TORCH"), out.stdout[-500:] + out.stderr[-500:]

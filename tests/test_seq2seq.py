@@ -215,10 +215,8 @@ def test_three_families_on_translation_and_summarization(tmp_path):
         assert record["eval"]["latency_ms_p50"] > 0
 
 
-def test_encoder_without_a_causal_lm_version_is_unsupported(tmp_path):
-    from issue3_models import tiny_distilbert
-
-    records = harness.run(models=str(tiny_distilbert(tmp_path / "tiny-distilbert")), tasks="xsum",
+def test_encoder_without_a_causal_lm_version_is_unsupported(tmp_path, tiny_distilbert):
+    records = harness.run(models=str(tiny_distilbert), tasks="xsum",
                           output=tmp_path / "run", **FAST)
     assert records[0]["status"] == "unsupported"
     assert "bert2bert warm start needs a causal-LM (decoder) version of model type 'distilbert'" in records[0]["error"]

@@ -14,7 +14,6 @@ import math
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from harness.errors import UserError, did_you_mean
