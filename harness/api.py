@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from harness.errors import UserError
-from harness.plan import Job
+from harness.job import Job
 from harness.settings import Hyperparameters, parse_int_list, parse_list
 from harness.store import ResultStore
 

@@ -1,7 +1,7 @@
-"""Errors a user can cause: bad names, bad files, bad options.
+"""Errors a user can cause (bad names, bad files, bad options), and the one a job reports instead of raising.
 
-The CLI prints them as one line (message plus hint) and exits with code 2; nothing else is ever shown to the user
-as a traceback for these.
+The CLI prints a UserError as one line (message plus hint) and exits with code 2; nothing else is ever shown to the
+user as a traceback for these. Unsupported marks an impossible model x task pairing inside a job.
 """
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+
+
+class Unsupported(Exception):
+    """This model family cannot be paired with this task kind (the reason is recorded as the job's result,
+    `status: unsupported`, not raised to the user)."""
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:

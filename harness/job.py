@@ -1,21 +1,77 @@
 """One job: fine-tune one model on one task with one seed, evaluate, measure; return one result record.
 
+`Job` is the frozen description of one model x task x tuning x grid point x seed with everything that determines its
+result. Its id hashes what changes a result (model and revision, task card, data, seed, hyperparameters, precision,
+device request, generation settings, harness version), so re-running the same command skips finished jobs and
+editing any of these re-runs.
+
 `run_job` never raises: an incompatible pairing becomes `status: unsupported` with the reason, anything else that
 goes wrong becomes `status: failed` with the error, so one job can never stop a sweep.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import time
 import traceback
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 from harness import __version__
-from harness.plan import Job
 
 RESULT_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Job:
+    model: str                      # as the user gave it
+    model_spec: dict[str, Any]      # harness.models.resolve.ModelSpec as a dict
+    task: str
+    task_family: str
+    kind: str
+    card_path: str
+    card_hash: str
+    seed: int
+    hyperparameters: dict[str, Any]
+    precision: str                  # as requested (auto / bf16 / fp16 / fp32)
+    device: str                     # as requested (auto / cpu / cuda)
+    data: dict[str, Any]            # prepared data: path, fingerprint, sizes, source description
+    options: dict[str, Any] = field(default_factory=dict)   # measurement and generation settings
+    tuning: str = "full"                                     # full | head | lora (harness.tuning)
+    lora: dict[str, Any] | None = None                       # LoRA settings when tuning == "lora"
+    grid: dict[str, Any] = field(default_factory=dict)       # the grid point: hyperparameters varied by --*-grid
+    generation: dict[str, Any] = field(default_factory=dict)  # generate() settings (card < run options); {} if none
+    harness_version: str = __version__
+
+    @property
+    def id(self) -> str:
+        identity = {
+            "model": self.model_spec["source"] if not self.model_spec.get("local") else self.model,
+            "revision": self.model_spec.get("revision"), "task": self.task, "card": self.card_hash,
+            "seed": self.seed, "hp": self.hyperparameters, "precision": self.precision, "device": self.device,
+            "data": self.data["fingerprint"], "options": self.options, "version": self.harness_version,
+        }
+        if self.tuning != "full":        # full-tuning ids stay what they were before tuning strategies existed
+            identity["tuning"] = {"strategy": self.tuning, "lora": self.lora}
+        if self.generation:              # likewise the ids of jobs that generate nothing
+            identity["generation"] = self.generation
+        return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        variant = "" if self.tuning == "full" else f" ({self.tuning})"
+        point = "".join(f" {k}={v:g}" if isinstance(v, float) else f" {k}={v}" for k, v in self.grid.items())
+        return f"{self.model}{variant} × {self.task} × seed {self.seed}{point}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Job":
+        return cls(**data)
 
 
 def _now() -> str:
@@ -55,7 +111,7 @@ def versions() -> dict[str, str]:
 
 def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None) -> tuple[dict, dict | None]:
     """Run a job; returns (result record, per-example predictions or None). Never raises."""
-    from harness.kinds.base import Unsupported
+    from harness.errors import Unsupported
     from harness.measure import PeakGPU, PeakRSS, release_freed_memory
 
     record = base_record(job, run)

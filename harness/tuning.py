@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from harness.kinds.base import Unsupported
+from harness.errors import Unsupported
 from harness.models.loading import new_parameter_names
 
 STRATEGIES = ("full", "head", "lora")

@@ -20,7 +20,7 @@ import pytest
 from harness.executors import SweepOptions
 from harness.executors.local import LocalExecutor
 from harness.job import base_record
-from harness.plan import Job
+from harness.job import Job
 from harness.schedule.devices import Device
 from harness.schedule.progress import Progress
 from harness.store import ResultStore

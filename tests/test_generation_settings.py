@@ -5,7 +5,7 @@ import pytest
 
 import harness
 from harness.api import plan_run
-from harness.plan import Job
+from harness.job import Job
 
 FAST = dict(data="sample", epochs=1, batch_size=8, lr=3e-3, max_train_samples=16, max_eval_samples=8,
             latency_requests=1, max_new_tokens=4, executor="inline", progress=lambda _: None)

@@ -11,7 +11,7 @@ import pytest
 from harness.errors import UserError
 from harness.executors.distributed import is_sharded_config, launch_command, launch_env
 from harness.executors.ray_executor import gpu_fraction
-from harness.plan import Job
+from harness.job import Job
 from harness.schedule.devices import Device, visible_ids
 from harness.schedule.memory import (GiB, PROCESS_OVERHEAD_BYTES, Estimate, MemoryModel, ModelShape, formula_bytes,
                                      model_shape, safetensors_params, shape_from_config)

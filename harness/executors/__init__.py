@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from harness.plan import Job
+from harness.job import Job
 
 OnResult = Callable[[Job, dict, "dict | None"], None]
 EXECUTORS = ("local", "inline", "ray")

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     job_file, out_file = Path(argv[0]), Path(argv[1])
     payload = json.loads(job_file.read_text())
     from harness.job import run_job
-    from harness.plan import Job
+    from harness.job import Job
 
     job = Job.from_dict(payload["job"])
     rank = int(os.environ.get("RANK", "0"))

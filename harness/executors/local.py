@@ -31,7 +31,7 @@ from pathlib import Path
 from harness.executors import SweepOptions
 from harness.executors.worker import DEFAULT_JOB_FN
 from harness.job import failed_record
-from harness.plan import Job
+from harness.job import Job
 from harness.schedule.devices import Device, discover
 from harness.schedule.memory import MemoryModel
 from harness.schedule.placement import Placement, Scheduler

@@ -22,7 +22,7 @@ import time
 from harness.executors import SweepOptions
 from harness.executors.worker import DEFAULT_JOB_FN
 from harness.job import failed_record
-from harness.plan import Job
+from harness.job import Job
 from harness.schedule.progress import NullProgress
 
 FORWARDED_ENV = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME", "HARNESS_CACHE", "TRANSFORMERS_OFFLINE",
@@ -33,7 +33,7 @@ DEFAULT_GPU_BYTES = 80 * 1024 ** 3
 def _ray_job(job_dict: dict, run: str, job_fn: str):
     """The Ray task: run one job in a Ray worker; never raises."""
     from harness.executors.worker import load_function, quiet_libraries
-    from harness.plan import Job as _Job
+    from harness.job import Job as _Job
 
     quiet_libraries()
     job = _Job.from_dict(job_dict)

@@ -131,7 +131,7 @@ def worker_main(conn, threads: int | None, job_fn: str = DEFAULT_JOB_FN, parent_
         _preload(threads)
     run = load_function(job_fn)
     from harness.measure import current_rss_bytes
-    from harness.plan import Job
+    from harness.job import Job
 
     start_rss = current_rss_bytes()
 

@@ -9,16 +9,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
+from harness.errors import Unsupported  # noqa: F401 - re-exported: plugins import it from here
 from harness.tasks.card import CardError, TaskCard
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.metrics.spec import MetricSpec
     from harness.models.resolve import ModelSpec
     from harness.settings import Hyperparameters
-
-
-class Unsupported(Exception):
-    """This model family cannot be paired with this task kind (the reason is recorded, not raised to the user)."""
 
 
 @dataclass

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from harness.kinds.base import Unsupported
+from harness.errors import Unsupported
 
 
 def _common(spec) -> dict:

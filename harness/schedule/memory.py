@@ -262,7 +262,7 @@ class MemoryModel:
             self._ratio[key] = max(ratio, self._ratio.get(key, 0.0))
 
     def estimate(self, job, *, processes: int = 1, sharded: bool = False) -> Estimate:
-        """Peak bytes of one process of `job` (a harness.plan.Job) on one GPU."""
+        """Peak bytes of one process of `job` (a harness.job.Job) on one GPU."""
         spec = job.model_spec
         precision = job_precision(job.precision)
         batch, seq, target = _settings(job.hyperparameters)

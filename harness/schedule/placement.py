@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.plan import Job
+from harness.job import Job
 from harness.schedule.devices import Device
 from harness.schedule.memory import Estimate, MemoryModel, describe_bytes
 
