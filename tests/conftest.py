@@ -8,7 +8,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 # Set before anything imports huggingface_hub / datasets (they read these at import time).
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -32,6 +35,28 @@ def harness_cli(*args: str, cwd: Path | None = None, env: dict | None = None, ti
 @pytest.fixture
 def cli():
     return harness_cli
+
+
+@dataclass
+class CliResult:
+    """What `run_cli` saw, named like subprocess.CompletedProcess so tests read the same either way."""
+    returncode: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+
+def run_cli(*args: str) -> CliResult:
+    """Run `harness ARGS` in this process through click's CliRunner: no interpreter start-up and no imports per call,
+    for the many usage-error cases. Environment variables and warning filters the command changes are restored."""
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    with mock.patch.dict(os.environ), warnings.catch_warnings():
+        result = CliRunner().invoke(main, list(args), prog_name="harness")
+    unexpected = None if isinstance(result.exception, SystemExit) else result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr, unexpected)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """Every mistake a user can make gives one clear line on stderr, exit code 2, no traceback, and no results file.
 
-Each case runs the real CLI (`python -m harness run ...`) in a subprocess. The subprocesses of all cases are started
-together (a few at a time) when the first case runs, so the module costs about the time of its slowest cases rather
-than their sum; every case is still its own test with its own assertions.
+Each case runs `harness run ...` in the test process through click's CliRunner (conftest.run_cli), so the cases share
+one interpreter and its imports; two cases also run the real command in a subprocess, to check the exit status and
+the stderr line a shell sees.
 
 The security cases are here too: custom model code is refused without --trust-remote-code (and never executed),
 YAML tags that would run code are rejected (safe_load), and a real job runs with every non-local socket blocked.
@@ -14,14 +14,12 @@ import os
 import subprocess
 import sys
 import textwrap
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, harness_cli, run_cli
 
-PARALLEL = 3
 BASE = ["-m", "tiny-bert", "-t", "sst2", "--data", "sample", "--no-report"]
 
 SST2_CARD = textwrap.dedent("""
@@ -93,19 +91,6 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                                        ["--accelerate-config", "invalid YAML"]),
 }
 
-HIDE_RAY = textwrap.dedent("""
-    import sys
-
-    class _HideRay:
-        def find_spec(self, name, path=None, target=None):
-            if name == "ray" or name.startswith("ray."):
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-
-    sys.meta_path.insert(0, _HideRay())
-""")
-
-
 def _card(name="sst2", kind="classification", labels="[negative, positive]") -> str:
     return SST2_CARD.format(name=name, kind=kind, labels=labels, sample=REPO / "tasks" / "samples" / "sst2")
 
@@ -128,7 +113,6 @@ def _make_inputs(tmp: Path) -> None:
     write("labels.jsonl", "".join(json.dumps({"sentence": f"s{i}", "label": "maybe"}) + "\n" for i in range(4)))
     write("a_file", "not a directory")
     write("accelerate_bad.yaml", "distributed_type: [FSDP\n")
-    write("hide_ray/sitecustomize.py", HIDE_RAY)
     write("remote_model/config.json", json.dumps({"model_type": "harness_remote_test",
                                                   "auto_map": {"AutoConfig": "configuration_remote.RemoteConfig"}}))
     write("remote_model/configuration_remote.py",
@@ -137,44 +121,23 @@ def _make_inputs(tmp: Path) -> None:
           "class RemoteConfig(PretrainedConfig):\n    model_type = 'harness_remote_test'\n")
 
 
-def _run_case(case: str, tmp: Path) -> tuple[subprocess.CompletedProcess, Path]:
-    args, _ = CASES[case]
+def _arguments(case: str, tmp: Path) -> tuple[list[str], Path]:
+    """The case's arguments with {tmp} filled in and an --output inside tmp; returns them and that output folder."""
+    args = [a.replace("{tmp}", str(tmp)) for a in CASES[case][0]]
+    if "--output" in args:
+        return args, Path(args[args.index("--output") + 1])
     out = tmp / "runs" / case
-    args = [a.replace("{tmp}", str(tmp)) for a in args]
-    if "--output" not in args:
-        args += ["--output", str(out)]
-    else:
-        out = Path(args[args.index("--output") + 1])
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    if case == "executor-ray-not-installed":
-        env["PYTHONPATH"] = os.pathsep.join([str(tmp / "hide_ray"), env.get("PYTHONPATH", "")])
-    result = subprocess.run([sys.executable, "-m", "harness", "run", *args], cwd=tmp, env=env, capture_output=True,
-                            text=True, timeout=300)
-    return result, out
+    return [*args, "--output", str(out)], out
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
+def inputs(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("bad_input")
     _make_inputs(tmp)
-    pool = ThreadPoolExecutor(max_workers=PARALLEL)
-    # the slow cases (model resolution imports transformers) first, so they overlap the quick ones
-    slow = ("offline", "remote", "device-cuda", "unknown-model", "data-")
-    order = sorted(CASES, key=lambda c: not c.startswith(slow))
-    futures = {case: pool.submit(_run_case, case, tmp) for case in order}
-    yield tmp, futures
-    pool.shutdown(wait=True)
+    return tmp
 
 
-def test_there_are_enough_cases():
-    assert len(CASES) >= 25
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_is_one_clear_line_and_exit_2(case, outcomes):
-    tmp, futures = outcomes
-    result, out = futures[case].result()
-    _, words = CASES[case]
+def _assert_one_clear_line(result, words: list[str]) -> None:
     lines = result.stderr.splitlines()
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
@@ -182,10 +145,36 @@ def test_bad_input_is_one_clear_line_and_exit_2(case, outcomes):
     assert lines[0].startswith("error: ")
     for word in words:
         assert word in lines[0], (word, lines[0])
+
+
+def test_there_are_enough_cases():
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_one_clear_line_and_exit_2(case, inputs, monkeypatch):
+    args, out = _arguments(case, inputs)
+    monkeypatch.chdir(inputs)
+    if case == "executor-ray-not-installed":
+        for name in [name for name in sys.modules if name == "ray" or name.startswith("ray.")]:
+            monkeypatch.delitem(sys.modules, name)
+        monkeypatch.setitem(sys.modules, "ray", None)       # `import ray` fails and find_spec finds nothing
+    result = run_cli("run", *args)
+    assert result.exception is None, repr(result.exception)
+    _assert_one_clear_line(result, CASES[case][1])
     assert not (out / "results.jsonl").exists()
-    assert not (tmp / "pwned").exists()                 # YAML tags never run code
+    assert not (inputs / "pwned").exists()              # YAML tags never run code
     if case == "remote-code-without-trust":
-        assert not (tmp / "remote_code_ran").exists()   # custom model code never ran
+        assert not (inputs / "remote_code_ran").exists()   # custom model code never ran
+
+
+@pytest.mark.parametrize("case", ["unknown-model-alias", "unknown-option-typo"])
+def test_the_real_command_exits_2_with_one_line(case, inputs):
+    """Our error and click's usage error, as a shell sees them: the process's exit status and its stderr."""
+    args, out = _arguments(case, inputs)
+    result = harness_cli("run", *args, cwd=inputs, timeout=300)
+    _assert_one_clear_line(result, CASES[case][1])
+    assert not (out / "results.jsonl").exists()
 
 
 BLOCK_NETWORK = textwrap.dedent("""
