@@ -70,7 +70,8 @@ def select_(run_dir, tasks, max_memory, max_latency_ms, min_throughput, max_para
       harness select runs/base --tasks classification --max-memory 8GB --max-latency-ms 20
       harness select runs/base --tasks sst2,stsb --max-params 150M --json
     """
-    from harness.report.select import parse_limits, render_selection, select, selection_json
+    from harness.report.limits import parse_limits
+    from harness.report.recommend import render_selection, select, selection_json
 
     limits = parse_limits(max_memory, max_latency_ms, min_throughput, max_params)     # bad values fail fast
     selection = select(_board(run_dir), tasks, limits)

@@ -9,7 +9,8 @@ from harness.errors import UserError
 from harness.report.aggregate import build
 from harness.report.compare import compare
 from harness.report.load import load_run
-from harness.report.select import parse_count, parse_limits, parse_ms, parse_rate, parse_size, select
+from harness.report.limits import parse_count, parse_limits, parse_ms, parse_rate, parse_size
+from harness.report.recommend import select
 from harness.report.synthetic import record, write_run
 
 SST2 = ("sst2", "classification", "classification", "accuracy", True)
@@ -134,3 +135,23 @@ def test_compare_marks_significance(tmp_path, cli):
     result = cli("compare", str(a), str(b))
     assert result.returncode == 0, result.stderr
     assert "+0.100 ▲" in result.stdout and "n.s." in result.stdout and "1 significant improvement(s)" in result.stdout
+
+
+def test_one_rule_picks_tasks_by_name_family_or_all():
+    from harness.tasks.pick import pick_tasks
+
+    families = {"sst2": "classification", "mrpc": "classification", "stsb": "similarity"}
+
+    def unknown(name):
+        raise UserError(f"unknown {name}")
+
+    assert pick_tasks("stsb, classification", families, unknown) == (["stsb", "sst2", "mrpc"], {"stsb"})
+    assert pick_tasks(["all", "sst2"], families, unknown) == (["sst2", "mrpc", "stsb"], {"sst2"})
+    assert pick_tasks("ner", families, unknown, family_names=["ner"]) == ([], set())
+    with pytest.raises(UserError, match="unknown nope"):
+        pick_tasks("sst2,nope", families, unknown)
+
+
+def test_select_picks_tasks_by_family(run_dir):
+    selection = select(build(load_run(run_dir)), "similarity,all")
+    assert selection.tasks == ["stsb", "sst2"]

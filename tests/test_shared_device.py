@@ -16,7 +16,8 @@ from harness.executors import SweepOptions
 from harness.executors.local import LocalExecutor
 from harness.report.aggregate import build
 from harness.report.load import load_run
-from harness.report.select import parse_limits, render_selection, select
+from harness.report.limits import parse_limits
+from harness.report.recommend import render_selection, select
 from harness.report.synthetic import record, write_run
 from harness.report.tables import cost_table
 from harness.schedule.devices import Device

@@ -72,7 +72,7 @@ def frame_from_records(records: list[dict]) -> pd.DataFrame:
     # Validation score of the primary metric (hyperparameter selection) and the grid point a job trained at.
     columns["validation_score"] = [((r.get("validation") or {}).get("metrics") or {}).get(r.get("primary_metric"))
                                    for r in records]
-    from harness.report.selection import grid_key
+    from harness.report.grid_choice import grid_key
     columns["grid_key"] = [grid_key(r.get("grid")) for r in records]
     shared = [_shared(r) for r in records]
     for name in SHARED:
@@ -117,7 +117,7 @@ def load_run(run_dir: str | Path) -> RunData:
         if not store.path.is_file():
             raise UserError(f"{run_dir} holds no results.jsonl", hint="pass the --output folder of a run")
         raise UserError(f"{store.path} holds no complete result", hint="run (or resume) the sweep first")
-    from harness.report.selection import select_on_validation
+    from harness.report.grid_choice import select_on_validation
 
     frame, selection = select_on_validation(frame_from_records(records))
     return RunData(run_dir=run_dir, frame=frame, records=records, info=store.read_run_info(), selection=selection)

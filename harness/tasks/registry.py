@@ -15,6 +15,7 @@ from harness.errors import UserError, did_you_mean
 from harness.kinds.base import TaskKind
 from harness.paths import cards_dir
 from harness.tasks.card import FAMILIES, CardError, TaskCard, load_card
+from harness.tasks.pick import pick_tasks, split_names
 
 ENTRY_POINT_GROUP = "harness.tasks"
 BUILTIN_KINDS = {
@@ -97,18 +98,8 @@ class Registry:
         Returns the cards and the names the user gave explicitly (those must have data; family/all picks may be
         skipped with a warning when their data is unavailable).
         """
-        names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
-        if not names:
+        if not split_names(spec):
             raise UserError("no tasks given", hint="e.g. --tasks sst2,stsb, a family like classification, or all")
-        chosen: list[TaskCard] = []
-        explicit: set[str] = set()
-        for name in names:
-            if name == "all":
-                picked = self.ordered()
-            elif name in FAMILIES:
-                picked = [c for c in self.ordered() if c.family == name]
-            else:
-                picked = [self.card(name)]
-                explicit.add(name)
-            chosen.extend(c for c in picked if c not in chosen)
-        return chosen, explicit
+        families = {c.name: c.family for c in self.ordered()}
+        names, explicit = pick_tasks(spec, families, self.card, family_names=FAMILIES)
+        return [self.cards[name] for name in names], explicit
