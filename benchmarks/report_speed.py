@@ -71,7 +71,7 @@ def main() -> None:
     from harness.report import build_and_write
     build_and_write(folder, folder / "report-inproc", plots=False)
     t3 = time.perf_counter()
-    from harness.report.plots import write_plots
+    from harness.report.painter import write_plots
     write_plots(board, folder / "report-inproc" / "plots")
     t4 = time.perf_counter()
     print(f"in process: load {t1 - t0:.2f} s, aggregate {t2 - t1:.2f} s, all text formats (load+aggregate+write) "

@@ -165,3 +165,20 @@ def test_plots_drawn_in_worker_processes_match(run_dir, tmp_path, monkeypatch):
     _, written = build_and_write(run_dir, tmp_path / "forked", "md")
     assert sorted(p.name for p in written if p.suffix == ".png") == [
         "heatmap.png", "score_vs_memory.png", "score_vs_throughput.png", "task_scores.png"]
+
+
+def test_one_figure_list_drives_every_plot_and_stays_light(run_dir, tmp_path):
+    import sys
+
+    from harness.report.figures import FIGURES
+
+    assert all(callable(figure.drawer()) for figure in FIGURES)
+    _, written = build_and_write(run_dir, tmp_path / "o", "md")
+    md = (tmp_path / "o" / "report.md").read_text()
+    for path in (p for p in written if p.suffix == ".png"):
+        figure = next(f for f in FIGURES if f.file == path.name)
+        assert f"![{figure.caption}](plots/{figure.file})" in md
+    # the painter forks its workers before the heavy libraries load: importing it (and the list) must not load them
+    code = "import sys, harness.report.painter; print(sorted({'numpy', 'pandas', 'matplotlib'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert loaded.stdout.strip() == "[]", loaded.stderr[-2000:]

@@ -167,7 +167,8 @@ def test_the_throughput_pareto_plot_draws_shared_points_hollow_with_a_legend_ent
     from matplotlib.colors import to_rgba
     from matplotlib.figure import Figure
 
-    from harness.report.plots import FRONT_COLOR, draw_one
+    from harness.report.painter import draw_one
+    from harness.report.plots import FRONT_COLOR
 
     drawn = []
     monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: drawn.append(self))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.report import tables as T
 from harness.report.aggregate import Leaderboard
-from harness.report.markdown import PLOTS
+from harness.report.figures import FIGURES
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "base-uri 'none'; form-action 'none'")
@@ -181,14 +181,14 @@ def render_html(lb: Leaderboard, plot_files: dict[str, Path] | None = None) -> s
             "</section>"]
     if plot_files:
         out.append('<section id="plots"><h2>Plots</h2><div class="figures">')
-        for name, caption in PLOTS:
-            path = plot_files.get(name)
+        for figure in FIGURES:
+            path = plot_files.get(figure.file)
             if path is None or not Path(path).is_file():
                 continue
             data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-            wide = ' class="wide"' if name in ("heatmap.png", "task_scores.png") else ""
-            out.append(f'<figure{wide}><img src="data:image/png;base64,{data}" alt="{esc(caption)}">'
-                       f"<figcaption>{esc(caption)}</figcaption></figure>")
+            wide = ' class="wide"' if figure.wide else ""
+            out.append(f'<figure{wide}><img src="data:image/png;base64,{data}" alt="{esc(figure.caption)}">'
+                       f"<figcaption>{esc(figure.caption)}</figcaption></figure>")
         out.append("</div></section>")
     out.append('<section id="settings"><h2>Settings and versions</h2><dl class="settings">')
     out += [f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in T.settings_lines(lb)]

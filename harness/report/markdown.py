@@ -6,13 +6,8 @@ import unicodedata
 
 from harness.report import tables as T
 from harness.report.aggregate import Leaderboard
+from harness.report.figures import FIGURES
 from harness.report.format import superscript
-
-PLOTS = [("score_vs_throughput.png", "Overall score vs training throughput, Pareto front"),
-         ("score_vs_memory.png", "Overall score vs peak memory, Pareto front"),
-         ("heatmap.png", "Normalized score per entry and task"),
-         ("task_scores.png", "Per-task scores with 95 % intervals"),
-         ("sensitivity.png", "Validation score vs learning rate (hyperparameter grid)")]
 
 # Intraword underscores never emphasize in CommonMark, so x86_64 and batch_size stay readable in the raw file.
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|<>]|(?<!\w)_|_(?!\w))")
@@ -73,9 +68,9 @@ def render_markdown(lb: Leaderboard, plots: list[str] = ()) -> str:
     parts += ["## Method", "", *(x for line in T.method_lines(lb) for x in (md_escape(line), ""))]
     if plots:
         parts += ["## Plots", ""]
-        for name, caption in PLOTS:
-            if name in plots:
-                parts += [f"![{caption}](plots/{name})", ""]
+        for figure in FIGURES:
+            if figure.file in plots:
+                parts += [f"![{figure.caption}](plots/{figure.file})", ""]
     parts += ["## Settings and versions", ""]
     parts += [f"- {md_escape(k)}: {md_escape(v)}" for k, v in T.settings_lines(lb)]
     parts += ["- versions: " + "; ".join(f"{md_escape(k)} {md_escape(v)}" for k, v in T.version_lines(lb)), ""]

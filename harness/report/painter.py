@@ -14,7 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-FILES = ("score_vs_throughput.png", "score_vs_memory.png", "heatmap.png", "task_scores.png", "sensitivity.png")
+from harness.report.figures import BY_FILE, FIGURES
+
 
 
 def plot_processes(parallel: bool | None = None) -> int:
@@ -29,7 +30,7 @@ def plot_processes(parallel: bool | None = None) -> int:
         processes = max(cores, 2) if parallel else 1
     if "fork" not in multiprocessing.get_all_start_methods():
         processes = 1
-    return min(processes, len(FILES))
+    return min(processes, len(FIGURES))
 
 
 class Painter:
@@ -42,19 +43,15 @@ class Painter:
         self.pending = None
 
     def start(self, lb, folder: Path) -> None:
-        from harness.report.plots import draw_one
-
         folder.mkdir(parents=True, exist_ok=True)
         light = lb.for_plots()
-        self.jobs = [(name, str(folder / name), light) for name in FILES]
+        self.jobs = [(name, str(folder / name), light) for name in BY_FILE]
         if self.pool is not None:
             self.pending = self.pool.map_async(draw_one, self.jobs)
         else:
             self.pending = None
 
     def finish(self) -> list[Path]:
-        from harness.report.plots import draw_one
-
         done = self.pending.get() if self.pending is not None else [draw_one(job) for job in self.jobs]
         return [Path(path) for path in done if path]
 
@@ -74,6 +71,28 @@ class Painter:
         self.close(failed=kind is not None)
 
 
+def write_plots(lb, folder: Path, parallel: bool | None = None) -> list[Path]:
+    """Draw every figure into folder; returns the written paths in FIGURES order."""
+    with Painter(parallel) as painter:
+        painter.start(lb, folder)
+        return painter.finish()
+
+
+def draw_one(job) -> str | None:
+    """Draw one figure: job = (file name, path, leaderboard). Runs in a plot worker or in this process."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    name, path, lb = job
+    fig = BY_FILE[name].drawer()(lb)
+    if fig is None:
+        return None
+    from harness.report.plots import DPI
+
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    return path
+
+
 def _warm_up() -> None:
     """In a worker, before any job arrives: import what drawing (and unpickling the tables) needs."""
     import matplotlib
@@ -83,4 +102,5 @@ def _warm_up() -> None:
     import matplotlib.figure  # noqa: F401
     import pandas  # noqa: F401
 
-    import harness.report.plots  # noqa: F401
+    for figure in FIGURES:
+        figure.drawer()

@@ -1,5 +1,6 @@
 """The report's figures (matplotlib, Agg, no pyplot state): quality vs speed and vs memory with their Pareto
-fronts, a model × task heatmap of normalized scores, and per-task bars with 95 % intervals.
+fronts, a model × task heatmap of normalized scores, per-task bars with 95 % intervals, and the learning-rate
+sensitivity. Each public function draws one figure of harness.report.figures.FIGURES from a leaderboard.
 
 Labels are placed greedily around their points (never over another label, point or the axes edge); a label that
 finds no free place is left out and the figure says how many.
@@ -7,14 +8,12 @@ finds no free place is left out and the figure says how many.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
 from harness.report import format as fmt
 from harness.report.aggregate import Leaderboard
 from harness.report.normalize import metric_range
-from harness.report.painter import FILES  # noqa: F401 - the plot files, in drawing order
 
 DPI = 100
 ARCH_STYLE = {"encoder": ("#1f77b4", "o"), "decoder": ("#d62728", "s"), "encoder-decoder": ("#2ca02c", "^")}
@@ -41,34 +40,8 @@ def _figure(width: float, height: float):
     return fig
 
 
-DRAWERS = {"score_vs_throughput.png": "_speed", "score_vs_memory.png": "_memory", "heatmap.png": "_heatmap",
-           "task_scores.png": "_task_bars", "sensitivity.png": "_sensitivity"}
-
-
-def write_plots(lb: Leaderboard, folder: Path, parallel: bool | None = None) -> list[Path]:
-    """Draw every plot into folder; returns the written paths in FILES order."""
-    from harness.report.painter import Painter
-
-    with Painter(parallel) as painter:
-        painter.start(lb, folder)
-        return painter.finish()
-
-
-def draw_one(job) -> str | None:
-    """Draw one figure: job = (file name, path, leaderboard). Runs in a plot worker or in this process."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    name, path, lb = job
-    fig = globals()[DRAWERS[name]](lb)
-    if fig is None:
-        return None
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
-    return path
-
-
 # --- scatter plots with Pareto fronts --------------------------------------------------------------------------
-def _speed(lb: Leaderboard):
+def speed(lb: Leaderboard):
     o = lb.overall
     return _scatter(lb, o["train_samples_per_s"].to_numpy(float), maximize_x=True,
                     title="Quality vs training speed",
@@ -76,7 +49,7 @@ def _speed(lb: Leaderboard):
                     shared=o["train_shared_seeds"].fillna(0).to_numpy(float) > 0)
 
 
-def _memory(lb: Leaderboard):
+def memory(lb: Leaderboard):
     o = lb.overall
     kind = {"GPU": "peak GPU memory", "RSS": "peak process memory (RSS, CPU run)"}.get(lb.memory_kind,
                                                                                        "peak memory (GPU or RSS)")
@@ -207,7 +180,7 @@ def _hit(a, b) -> bool:
 
 
 # --- heatmap -----------------------------------------------------------------------------------------------------
-def _heatmap(lb: Leaderboard):
+def heatmap(lb: Leaderboard):
     from matplotlib.colors import Normalize
 
     entries, tasks = lb.entries[:MAX_ROWS], lb.task_names
@@ -270,7 +243,7 @@ def _heatmap(lb: Leaderboard):
 
 
 # --- per-task bars -----------------------------------------------------------------------------------------------
-def _task_bars(lb: Leaderboard):
+def task_bars(lb: Leaderboard):
     entries, tasks = lb.entries[:MAX_BAR_ROWS], lb.task_names
     if not entries or not tasks:
         return None
@@ -335,7 +308,7 @@ def _text_inches(labels, fontsize: float = 8.5) -> float:
 
 
 # --- hyperparameter sensitivity ---------------------------------------------------------------------------------
-def _sensitivity(lb: Leaderboard):
+def sensitivity(lb: Leaderboard):
     """Mean validation score vs learning rate, one line per entry, one panel per task (only with an lr grid)."""
     grid = lb.selection
     if grid is None or grid.empty or not any("lr" in g for g in grid["grid"]):
