@@ -7,9 +7,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from harness.config import FIELDS as CONFIG_FIELDS
+from harness.config import RunConfig, lora_options, resolve, without_defaults
+from harness.config.values import parse_value
 from harness.errors import UserError
 from harness.job import Job
-from harness.settings import Hyperparameters, parse_int_list, parse_list
+from harness.leaderboards import load as load_leaderboard
+from harness.settings import Hyperparameters, parse_list
 from harness.store import ResultStore
 
 
@@ -19,15 +23,6 @@ class RunPlan:
     skipped_tasks: dict[str, str] = field(default_factory=dict)     # task -> why it was left out
     models: list[dict] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
-
-
-def _check_positive(name: str, value, kind=float) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or \
-            (kind is int and int(value) != value):
-        what = "a positive integer" if kind is int else "a positive number"
-        raise UserError(f"--{name.replace('_', '-')} {value!r}: expected {what}")
 
 
 def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Sequence[int] | str = (0,), *,
@@ -43,36 +38,23 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
     from harness.tasks.registry import Registry, load_kind
     from harness.train.device import check_device_request, resolve_precision
 
-    overrides = dict(overrides or {})
-    for name in ("epochs", "lr"):
-        _check_positive(name, overrides.get(name))
-    for name in ("batch_size", "max_length", "max_train_samples", "max_eval_samples", "grad_accum",
-                 "eval_batch_size"):
-        _check_positive(name, overrides.get(name), int)
-    seed_list = parse_int_list(seeds, "--seeds") if isinstance(seeds, str) else parse_int_list(list(seeds), "--seeds")
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    for name, value in overrides.items():       # checked like the run options of the same name
+        if name in CONFIG_FIELDS:
+            parse_value(name, value)
+    seed_list = parse_value("seeds", seeds)
     model_names = parse_list(models)
     if not model_names:
         raise UserError("no models given", hint="e.g. --models bert,gpt2 or --models tiny-bert")
     check_device_request(device)
-    from harness.train.device import PRECISIONS
-    if precision not in PRECISIONS:
-        raise UserError(f"--precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    parse_value("precision", precision)
     if device == "cpu":
         resolve_precision(precision, "cpu")     # fp16 on CPU is refused here, before anything runs
 
-    from harness.tuning import STRATEGIES, LoraSettings
-    tuning_list = list(dict.fromkeys(parse_list(tunings))) or ["full"]
-    for strategy in tuning_list:
-        if strategy not in STRATEGIES:
-            from harness.errors import did_you_mean
-            raise UserError(f"--tuning {strategy!r} is not a tuning strategy",
-                            hint=did_you_mean(strategy, STRATEGIES) or "strategies: " + ", ".join(STRATEGIES))
+    from harness.tuning import LoraSettings
+    tuning_list = parse_value("tuning", tunings) or ["full"]
     lora_settings = LoraSettings(**(lora or {})).to_dict() if "lora" in tuning_list else None
     grid = {k: list(v) for k, v in (grid or {}).items() if v}
-    for name in grid:
-        if overrides.get(name) is not None:
-            raise UserError(f"--{name.replace('_', '-')} and --{name.replace('_', '-')}-grid both given",
-                            hint="give the single value or the grid, not both")
     import itertools
     points = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] or [{}]
 
@@ -133,97 +115,51 @@ def _job_options(options: dict | None, kind) -> dict:
             if v is not None and (k not in GENERATION_OPTIONS or kind.uses_generation)}
 
 
-def _grid(lr_grid, batch_size_grid, epochs_grid) -> dict[str, list]:
-    from harness.settings import parse_float_list
-
-    grid: dict[str, list] = {}
-    if lr_grid is not None:
-        grid["lr"] = parse_float_list(lr_grid, "--lr-grid")
-    if batch_size_grid is not None:
-        grid["batch_size"] = parse_int_list(batch_size_grid, "--batch-size-grid")
-        for value in grid["batch_size"]:
-            _check_positive("batch_size_grid", value, int)
-    if epochs_grid is not None:
-        grid["epochs"] = parse_float_list(epochs_grid, "--epochs-grid")
-    return grid
+def _grid(config: RunConfig) -> dict[str, list]:
+    """Hyperparameter name -> the values to try (lr_grid -> lr, ...)."""
+    return {name.removesuffix("_grid"): values for name, values in config.by_role("grid").items() if values}
 
 
-def _lora_settings(r, alpha, dropout, targets) -> dict:
-    _check_positive("lora_r", r, int)
-    _check_positive("lora_alpha", alpha, int)
-    if dropout is not None and not 0 <= dropout < 1:
-        raise UserError(f"--lora-dropout {dropout!r}: expected a number in [0, 1)")
-    settings = {"r": r, "alpha": alpha, "dropout": dropout,
-                "target_modules": tuple(parse_list(targets)) if targets else None}
-    return {k: v for k, v in settings.items() if v is not None}
+def _effective_config(config: RunConfig | None, options: dict, note: Callable[[str], None]) -> RunConfig:
+    """`config` with `options` over it, the leaderboard or smoke preset it implies filled in, everything checked."""
+    if config is None and "models" in options and "tasks" not in options:
+        options = {**options, "tasks": "all"}
+    return resolve({**(without_defaults(config) if config is not None else {}), **options}, note=note)
 
 
 def default_output() -> Path:
     return Path("runs") / datetime.now().strftime("%Y-%m-%d_%H%M%S")
 
 
-def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: Sequence[int] | str = (0,), *,
-        output: str | Path | None = None, data=None, data_dir=None, tasks_dir: Iterable[str] = (),
-        epochs: float | None = None, batch_size: int | None = None, lr: float | None = None,
-        max_length: int | None = None, max_train_samples: int | None = None, max_eval_samples: int | None = None,
-        precision: str = "auto", device: str = "auto", resume: bool = True, executor: str = "local",
-        workers: int = 1, job_timeout: float | None = None, latency_requests: int = 50,
-        trust_remote_code: bool = False, write_report: bool = True,
-        progress: Callable[[str], None] | None = None, jobs_per_gpu: int | str | None = "auto",
-        parallel: str = "auto", num_processes: int | None = None, accelerate_config: str | Path | None = None,
-        ray_address: str | None = None, quiet: bool = False, max_new_tokens: int | None = None,
-        num_beams: int | None = None, compile: str = "auto", tuning: Sequence[str] | str = "full",
-        lr_grid=None, batch_size_grid=None, epochs_grid=None, budget_steps: int | None = None,
-        budget_seconds: float | None = None, lora_r: int | None = None, lora_alpha: int | None = None,
-        lora_dropout: float | None = None, lora_targets: Sequence[str] | str | None = None, leaderboard: dict | None = None) -> list[dict]:
+def run(config: RunConfig | None = None, *, progress: Callable[[str], None] | None = None, **options) -> list[dict]:
     """Fine-tune every model on every task for every seed; return this run's result records.
 
+    `config` (harness.config.RunConfig) holds every option of the run; keyword arguments set single options over
+    it, named like RunConfig's fields and `harness run`'s options (models, tasks, seeds, data, epochs, tuning,
+    lr_grid, executor, ...; `harness run --help` describes each). Without `tasks`, keywords choosing models run
+    them on every task ("all").
     models: aliases (`harness list models`), hub ids, local directories or tiny-bert / tiny-gpt2 / tiny-t5.
     tasks: task names, family names (classification, similarity, ...) or "all".
     data: "sample" for the bundled samples, or a list of "TASK=PATH"; data_dir: a folder of original files.
     Results are appended to OUTPUT/results.jsonl; with resume=True finished jobs are not run again.
-    Scheduling (docs/architecture.md): jobs_per_gpu ("auto" or N), parallel ("auto", "data", "none"),
-    num_processes and accelerate_config for data-parallel jobs, executor "local" / "inline" / "ray" (ray_address:
-    an existing cluster), quiet: one line per finished job.
-    max_new_tokens / num_beams override the cards' generation settings (translation, summarization).
-    compile: "auto" (CUDA graphs on a single GPU when the job is long enough), "on" or "off".
-    Fair comparison (docs/architecture.md, "Comparison protocol"): tuning "full", "head", "lora" or several (each a variant); lr_grid,
-    batch_size_grid, epochs_grid: values tried per model and task, the best chosen on validation by the report;
-    budget_steps / budget_seconds: the same optimizer steps or wall-clock for every model; lora_*: adapter settings.
+    `progress` receives the lines a terminal would show.
     """
     say = progress or (lambda message: print(message, file=sys.stderr))
-    inform = (lambda _: None) if quiet else say
+    config = _effective_config(config, options, note=say)
+    inform = (lambda _: None) if config.quiet else say
     from harness.executors.worker import quiet_libraries
     quiet_libraries()
-    _check_positive("workers", workers, int)
-    if job_timeout is not None:
-        _check_positive("job_timeout", job_timeout)
-    if latency_requests is None or latency_requests < 0:
-        raise UserError(f"--latency-requests {latency_requests!r}: expected 0 or more")
-    _check_positive("max_new_tokens", max_new_tokens, int)
-    _check_positive("num_beams", num_beams, int)
-    if compile not in ("auto", "on", "off"):
-        raise UserError(f"--compile {compile!r} is not one of auto, on, off")
-    sweep = _sweep_options(executor, device, workers, job_timeout, jobs_per_gpu, parallel, num_processes,
-                           accelerate_config, ray_address)
-    _check_positive("budget_steps", budget_steps, int)
-    _check_positive("budget_seconds", budget_seconds)
-    overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_length": max_length,
-                 "max_train_samples": max_train_samples, "max_eval_samples": max_eval_samples,
-                 "budget_steps": budget_steps, "budget_seconds": budget_seconds}
-    grid = _grid(lr_grid, batch_size_grid, epochs_grid)
-    lora = _lora_settings(lora_r, lora_alpha, lora_dropout, lora_targets)
-    output = Path(output) if output is not None else default_output()
+    sweep = _sweep_options(config)
+    output = Path(config.output) if config.output is not None else default_output()
     store = ResultStore(output)
     created = [p for p in (output, *output.parents) if not p.exists()]     # removed again if planning fails
     store.ensure_writable()
     try:
-        plan = plan_run(models, tasks, seeds, data=data, data_dir=data_dir, tasks_dir=tasks_dir,
-                        overrides=overrides, precision=precision, device=device,
-                        options={"latency_requests": latency_requests, "max_new_tokens": max_new_tokens,
-                                 "num_beams": num_beams, "compile": compile},
-                        trust_remote_code=trust_remote_code, tunings=tuning, grid=grid, lora=lora,
-                        warn=lambda m: say(f"warning: {m}"))
+        plan = plan_run(config.models, config.tasks, config.seeds, data=config.data, data_dir=config.data_dir,
+                        tasks_dir=config.tasks_dir, overrides=config.by_role("hp"), precision=config.precision,
+                        device=config.device, options=config.by_role("option"),
+                        trust_remote_code=config.trust_remote_code, tunings=config.tuning, grid=_grid(config),
+                        lora=lora_options(config), warn=lambda m: say(f"warning: {m}"))
     except BaseException:
         for folder in created:      # a run that never started leaves nothing behind
             try:
@@ -232,26 +168,26 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
                 break
         raise
     from harness.executors import make_executor
-    executor_impl = make_executor(executor, run=output.name, log=say, options=sweep, store=store)
+    executor_impl = make_executor(config.executor, run=output.name, log=say, options=sweep, store=store)
 
-    finished = store.finished_jobs() if resume else set()
+    finished = store.finished_jobs() if config.resume else set()
     todo = [job for job in plan.jobs if job.id not in finished]
     store.write_run_info({
         "output": str(output), "started_at": datetime.now().isoformat(timespec="seconds"),
         "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("harness") else None,
         "models": plan.models, "tasks": plan.tasks, "skipped_tasks": plan.skipped_tasks,
         "seeds": sorted({j.seed for j in plan.jobs}), "tunings": list(dict.fromkeys(j.tuning for j in plan.jobs)),
-        "grid": grid, "precision": precision, "device": device,
-        "overrides": {k: v for k, v in overrides.items() if v is not None}, "jobs": len(plan.jobs),
-        "data": {j.task: j.data["source"] for j in plan.jobs},
-        **({"leaderboard": leaderboard} if leaderboard else {}),     # harness.leaderboards.Leaderboard.info()
+        "grid": _grid(config), "precision": config.precision, "device": config.device,
+        "overrides": {k: v for k, v in config.by_role("hp").items() if v is not None}, "jobs": len(plan.jobs),
+        "data": {j.task: j.data["source"] for j in plan.jobs}, "config": config.to_dict(),
+        **({"leaderboard": load_leaderboard(config.leaderboard).info()} if config.leaderboard else {}),
     })
     if len(todo) < len(plan.jobs):
         inform(f"resuming: {len(plan.jobs) - len(todo)} of {len(plan.jobs)} jobs already finished in {output}")
     inform(f"running {len(todo)} job(s) → {output / 'results.jsonl'}")
 
     from harness.schedule.progress import Progress
-    display = Progress(len(todo), quiet=quiet, sink=progress)
+    display = Progress(len(todo), quiet=config.quiet, sink=progress)
 
     def on_result(job: Job, record: dict, predictions: dict | None) -> None:
         if predictions is not None:
@@ -269,7 +205,7 @@ def run(models: Sequence[str] | str, tasks: Sequence[str] | str = "all", seeds: 
     display.close()
     ids = {job.id for job in plan.jobs}
     results = [r for r in store.latest() if r["job"] in ids]
-    if write_report and results:
+    if config.write_report and results:
         from harness.report import write_report as render
         paths = render(output)
         say(f"report: {paths[0]}")
@@ -280,26 +216,22 @@ class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C (or SIGTERM) stopped a sweep; the message says what was kept and how to resume."""
 
 
-def _sweep_options(executor, device, workers, job_timeout, jobs_per_gpu, parallel, num_processes,
-                   accelerate_config, ray_address):
-    """Validate the scheduling options (cheap checks, before any planning) and bundle them."""
+def _sweep_options(config: RunConfig):
+    """Check what the scheduling options need from this machine (Ray installed, a readable accelerate config) and
+    bundle them; their values were checked with the rest of the configuration."""
     from harness.executors import SweepOptions, check_executor
-    from harness.schedule.placement import PARALLEL_MODES, parse_jobs_per_gpu
+    from harness.schedule.placement import parse_jobs_per_gpu
 
-    check_executor(executor)
-    per_gpu = parse_jobs_per_gpu(jobs_per_gpu)
-    if parallel not in PARALLEL_MODES:
-        raise UserError(f"--parallel {parallel!r} is not one of {', '.join(PARALLEL_MODES)}")
-    _check_positive("num_processes", num_processes, int)
+    check_executor(config.executor)
+    accelerate_config = config.accelerate_config
     if accelerate_config is not None:
         from harness.executors.distributed import check_accelerate_config
         check_accelerate_config(accelerate_config)
         accelerate_config = str(Path(accelerate_config).expanduser().resolve())
-    if ray_address is not None and executor != "ray":
-        raise UserError("--ray-address needs --executor ray")
-    return SweepOptions(device=device, workers=workers, jobs_per_gpu=per_gpu, parallel=parallel,
-                        num_processes=num_processes, accelerate_config=accelerate_config, job_timeout=job_timeout,
-                        ray_address=ray_address)
+    return SweepOptions(device=config.device, workers=config.workers,
+                        jobs_per_gpu=parse_jobs_per_gpu(config.jobs_per_gpu), parallel=config.parallel,
+                        num_processes=config.num_processes, accelerate_config=accelerate_config,
+                        job_timeout=config.job_timeout, ray_address=config.ray_address)
 
 
 class _sigterm_as_interrupt:

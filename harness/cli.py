@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from harness.config.click_options import given_values, run_options
 from harness.errors import UserError
 
 EPILOG_RUN = """\b
@@ -16,7 +17,12 @@ Examples:
   harness run --models minilm --tasks sst2 --data-dir ../shared/data --max-train-samples 4000 --epochs 1
   harness run --models ./my-model --tasks sst2 --data sst2=train:my/train.tsv,test:my/dev.tsv
 
-
+\b
+Configuration files (every option above as a YAML key; options given on the command line win):
+  harness run -m tiny-bert -t sst2 --lr-grid 1e-4,3e-4 --print-config > sweep.yaml
+  harness run --config sweep.yaml --seeds 0,1
+
+\b
 Sweeps at scale (see docs/architecture.md):
   harness run -m bert,roberta,deberta -t all --seeds 0,1,2 -o runs/board   # re-run the same line to resume
   harness run -m bert -t all --jobs-per-gpu 4                # at most 4 jobs share a GPU (auto: by memory)
@@ -79,124 +85,31 @@ def main():
 
 
 @main.command(epilog=EPILOG_RUN)
-@click.option("--models", "-m", help="Comma list of model aliases, hub ids (org/name) or local directories.")
-@click.option("--tasks", "-t", help="Comma list of task names, family names (classification, ner, qa, translation, "
-              "summarization, similarity) or 'all'.")
-@click.option("--seeds", default=None, help="Comma list of seeds, e.g. 0,1,2.  [default: 0]")
-@click.option("--output", "-o", type=click.Path(file_okay=False), help="Run directory.  [default: runs/<timestamp>]")
-@click.option("--data", multiple=True, help="'sample' for the bundled samples, or TASK=PATH (a file, a folder, or "
-              "train:PATH,test:PATH); repeatable.")
-@click.option("--data-dir", type=click.Path(), help="Folder holding the tasks' original files (e.g. sst2/train.tsv).")
-@click.option("--tasks-dir", multiple=True, type=click.Path(), help="Extra folder of task cards; repeatable.")
-@click.option("--epochs", type=float, help="Training epochs (may be fractional).  [default: from the task card]")
-@click.option("--batch-size", type=int, help="Training batch size.  [default: from the task card]")
-@click.option("--lr", type=float, help="Peak learning rate.  [default: from the task card]")
-@click.option("--max-length", type=int, help="Maximum input tokens.  [default: from the task card]")
-@click.option("--max-train-samples", type=int, help="Use only the first N training examples.")
-@click.option("--max-eval-samples", type=int, help="Use only the first N validation and test examples.")
-@click.option("--max-new-tokens", type=int, help="Most tokens generated per output (translation, summarization).  "
-              "[default: from the task card]")
-@click.option("--num-beams", type=int, help="Beam-search width for generation (1 = greedy).  [default: from the task "
-              "card]")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto", show_default=True,
-              help="auto: bf16 on GPUs that support it, fp32 on CPU.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--tuning", default="full", show_default=True, metavar="full,head,lora",
-              help="Tuning strategies, each its own leaderboard entry: full (all parameters), head (frozen body, "
-              "train the new head), lora (peft adapters + head).")
-@click.option("--lr-grid", metavar="LR,LR,...", help="Learning rates to try; the report keeps, per model and task, "
-              "the one with the best mean validation score (test never decides).")
-@click.option("--batch-size-grid", metavar="N,N,...", help="Batch sizes to try (selected like --lr-grid).")
-@click.option("--epochs-grid", metavar="E,E,...", help="Epoch counts to try (selected like --lr-grid).")
-@click.option("--budget-steps", type=int, help="Every job trains exactly this many optimizer steps (equal-cost "
-              "comparison).")
-@click.option("--budget-seconds", type=float, help="Every job trains for at most this many seconds of wall-clock.")
-@click.option("--lora-r", type=int, help="LoRA rank.  [default: 8]")
-@click.option("--lora-alpha", type=int, help="LoRA alpha (scaling = alpha / r).  [default: 16]")
-@click.option("--lora-dropout", type=float, help="LoRA dropout.  [default: 0.05]")
-@click.option("--lora-targets", help="Comma list of module names to adapt.  [default: peft's choice for the "
-              "architecture, e.g. query,value for BERT]")
-@click.option("--compile", "compile_mode", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
-              help="CUDA graphs via torch.compile over a few sequence-length buckets. auto: on a single GPU for jobs "
-              "long enough to pay back compilation; never on CPU.")
-@click.option("--resume/--no-resume", default=True, show_default=True,
-              help="Skip jobs that already have a finished result in the output directory.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Jobs run in parallel on the CPU, each in "
-              "its own worker process (on GPUs see --jobs-per-gpu).")
-@click.option("--executor", type=click.Choice(["local", "inline", "ray"]), default="local", show_default=True,
-              help="local: worker processes (a crash fails one job, not the sweep); inline: this process; "
-              "ray: Ray tasks on a local or existing cluster (pip install 'harness[ray]').")
-@click.option("--jobs-per-gpu", default="auto", show_default=True, metavar="auto|N",
-              help="Jobs sharing one GPU. auto: as many as their memory estimates fit (at most 8).")
-@click.option("--parallel", type=click.Choice(["auto", "data", "none"]), default="auto", show_default=True,
-              help="data: every job data-parallel over several GPUs (accelerate launch); auto: only jobs too large "
-              "for one GPU; none: never.")
-@click.option("--num-processes", type=int, help="Processes (GPUs) of a data-parallel job.  [default: all GPUs; 2 on "
-              "CPU]")
-@click.option("--accelerate-config", type=click.Path(dir_okay=False), help="accelerate config file for data-parallel "
-              "jobs (e.g. FSDP or DeepSpeed), as written by `accelerate config`.")
-@click.option("--ray-address", help="Address of an existing Ray cluster for --executor ray (e.g. auto, "
-              "ray://head:10001).  [default: start a local one]")
-@click.option("--quiet", "-q", is_flag=True, help="Plain log: one line per finished job, no live progress.")
-@click.option("--job-timeout", type=float, help="Seconds after which a job is stopped and recorded as failed.")
-@click.option("--latency-requests", type=int, default=50, show_default=True,
-              help="Batch-1 requests timed for the latency figures (0 to skip).")
-@click.option("--trust-remote-code", is_flag=True, help="Allow models whose repository ships custom Python code.")
-@click.option("--no-report", is_flag=True, help="Do not write the report (report.md, report.html, ...) after the run.")
-@click.option("--leaderboard", "leaderboard", metavar="NAME|PATH", help="Run a leaderboard definition (see `harness "
-              "list leaderboards`, or a path to its YAML): it fixes models, tasks, seeds, data and settings.")
-def run(models, tasks, seeds, output, data, data_dir, tasks_dir, epochs, batch_size, lr, max_length,
-        max_train_samples, max_eval_samples, precision, device, resume, workers, executor, job_timeout,
-        latency_requests, trust_remote_code, no_report, jobs_per_gpu="auto", parallel="auto", num_processes=None,
-        accelerate_config=None, ray_address=None, quiet=False, max_new_tokens=None, num_beams=None,
-        compile_mode="auto", leaderboard=None, tuning="full", lr_grid=None, batch_size_grid=None, epochs_grid=None,
-        budget_steps=None, budget_seconds=None, lora_r=None, lora_alpha=None, lora_dropout=None, lora_targets=None):
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="YAML file of run options (keys as the options here: lr_grid, lora_r, ...; see --print-config); "
+              "options given here override it.")
+@click.option("--print-config", is_flag=True, help="Print the effective configuration as YAML (a file --config "
+              "reads back) and exit without running.")
+@run_options
+def run(config_file, print_config, **options):
     """Fine-tune every model on every task for every seed and store the results.
 
     With no --models and --tasks, runs the smoke preset: the tiny built-in models on every task's bundled sample
     for one epoch, entirely offline.
     """
+    from harness.config import read_file, resolve, to_yaml
+
+    file_values = read_file(config_file) if config_file else {}
+    config = resolve(given_values(click.get_current_context()), file_values,
+                     note=lambda message: click.echo(message, err=True))
+    if print_config:
+        click.echo(to_yaml(config), nl=False)
+        return
     from harness.api import run as api_run
-    from harness.presets import SMOKE
 
-    board = None
-    if leaderboard is not None:
-        from harness.leaderboards import cli_arguments
-        given = cli_arguments(leaderboard, click.get_current_context())
-        board = given["leaderboard"]
-        models, tasks, seeds, data, data_dir, tasks_dir, output, precision = (given[k] for k in (
-            "models", "tasks", "seeds", "data", "data_dir", "tasks_dir", "output", "precision"))
-        epochs, batch_size, lr, max_length, max_train_samples, max_eval_samples = (given[k] for k in (
-            "epochs", "batch_size", "lr", "max_length", "max_train_samples", "max_eval_samples"))
-
-    if models is None and tasks is None:
-        click.echo("no --models/--tasks given: running the smoke preset (tiny models, bundled samples, 1 epoch)",
-                   err=True)
-        models, tasks = SMOKE["models"], SMOKE["tasks"]
-        data = data or (SMOKE["data"],)
-        epochs = epochs if epochs is not None else SMOKE["epochs"]
-        lr = lr if lr is not None else SMOKE["lr"]
-        batch_size = batch_size if batch_size is not None else SMOKE["batch_size"]
-        max_new_tokens = max_new_tokens if max_new_tokens is not None else SMOKE.get("max_new_tokens")
-        num_beams = num_beams if num_beams is not None else SMOKE.get("num_beams")
-    elif models is None or tasks is None:
-        raise UserError(f"--{'models' if models is None else 'tasks'} is missing",
-                        hint="give both --models and --tasks, or neither for the smoke preset")
-    results = api_run(models=models, tasks=tasks, seeds=seeds or "0", output=output, data=list(data),
-                      data_dir=data_dir, tasks_dir=tasks_dir, epochs=epochs, batch_size=batch_size, lr=lr,
-                      max_length=max_length, max_train_samples=max_train_samples,
-                      max_eval_samples=max_eval_samples, precision=precision, device=device, resume=resume,
-                      executor=executor, workers=workers, job_timeout=job_timeout,
-                      latency_requests=latency_requests, trust_remote_code=trust_remote_code,
-                      write_report=not no_report, jobs_per_gpu=jobs_per_gpu, parallel=parallel,
-                      num_processes=num_processes, accelerate_config=accelerate_config, ray_address=ray_address,
-                      quiet=quiet, max_new_tokens=max_new_tokens, num_beams=num_beams, compile=compile_mode,
-                      tuning=tuning, lr_grid=lr_grid, batch_size_grid=batch_size_grid, epochs_grid=epochs_grid,
-                      budget_steps=budget_steps, budget_seconds=budget_seconds, lora_r=lora_r, lora_alpha=lora_alpha,
-                      lora_dropout=lora_dropout, lora_targets=lora_targets,
-                      leaderboard=board)
-    if results and not no_report:
-        _print_leaderboard(results[0]["run"], output)
+    results = api_run(config)
+    if results and config.write_report:
+        _print_leaderboard(results[0]["run"], config.output)
     failed = sum(r["status"] == "failed" for r in results)
     if failed:
         click.echo(f"{failed} job(s) failed; see the report, or resume to retry them", err=True)

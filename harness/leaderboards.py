@@ -8,10 +8,11 @@
     data: sample                     # sample (bundled samples) | hub (the default) ; or instead:
     data_dir: ../shared/data         # a folder of the tasks' original files (relative to this file)
     settings: {epochs: 3, lr: 2.0e-5, batch_size: 32, max_length: 128, max_train_samples: 2000,
-               max_eval_samples: 500, precision: auto}
+               max_eval_samples: 500, precision: auto, tuning: [full, lora], lr_grid: [1.0e-5, 3.0e-5]}
 
-`harness run --leaderboard NAME|PATH` expands one into the arguments of `harness.api.run`; validation errors name
-the file and the field.
+`settings` takes any run option (a field of harness.config.RunConfig, as in a `--config` file) except the ones a
+leaderboard fixes at its top level. `harness run --leaderboard NAME|PATH` expands one into the configuration of a
+run (harness.config.sources); validation errors name the file and the field.
 """
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness.config.fields import FIELDS as CONFIG_FIELDS
+from harness.config.values import FieldError, parse_value
 from harness.errors import UserError, did_you_mean
 
 FIELDS = ("name", "description", "models", "tasks", "seeds", "data", "data_dir", "settings", "tasks_dir")
-SETTINGS = {"epochs": float, "lr": float, "batch_size": int, "max_length": int, "max_train_samples": int,
-            "max_eval_samples": int, "precision": str}
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+# Run options a leaderboard's settings may hold: all but what its top level fixes (and leaderboard itself).
+SETTINGS = tuple(k for k in CONFIG_FIELDS if k not in ("models", "tasks", "seeds", "data", "data_dir", "tasks_dir",
+                                                       "leaderboard"))
 
 
 class LeaderboardError(UserError):
@@ -48,11 +51,11 @@ class Leaderboard:
     tasks_dir: list[str] = field(default_factory=list)
 
     def run_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for harness.api.run."""
+        """The run options (harness.config.RunConfig fields) this leaderboard sets."""
         kwargs = {"models": ",".join(self.models), "tasks": ",".join(self.tasks),
                   "seeds": ",".join(map(str, self.seeds)), "data": ["sample"] if self.data == "sample" else [],
                   "data_dir": str(self.data_dir) if self.data_dir else None, "tasks_dir": list(self.tasks_dir),
-                  "leaderboard": self.info()}
+                  "leaderboard": str(self.path)}
         kwargs.update({k: v for k, v in self.settings.items()})
         return kwargs
 
@@ -172,17 +175,14 @@ def _settings(path, settings) -> dict[str, Any]:
     for key, value in settings.items():
         where = f"settings.{key}"
         if key not in SETTINGS:
-            raise LeaderboardError(path, where, "unknown setting",
-                                   hint=did_you_mean(str(key), SETTINGS) or "settings: " + ", ".join(SETTINGS))
-        kind = SETTINGS[key]
-        if kind is str:
-            if value not in PRECISIONS:
-                raise LeaderboardError(path, where, f"{value!r} is not one of {', '.join(PRECISIONS)}")
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or \
-                (kind is int and int(value) != value):
-            raise LeaderboardError(path, where, f"expected a positive {'integer' if kind is int else 'number'}, "
-                                   f"got {value!r}")
-        out[key] = kind(value) if kind is not str else value
+            hint = (f"{key} is set at the top level of the file" if key in CONFIG_FIELDS else
+                    did_you_mean(str(key), SETTINGS) or "settings: " + ", ".join(SETTINGS))
+            raise LeaderboardError(path, where, "unknown setting", hint=hint)
+        try:
+            out[key] = parse_value(key, value)
+        except UserError as exc:
+            raise LeaderboardError(path, where, exc.problem if isinstance(exc, FieldError) else exc.message,
+                                   hint=exc.hint) from None
     return out
 
 
@@ -197,42 +197,8 @@ def _check_tasks(path, tasks: list[str], tasks_dir: list[str]) -> None:
                                    hint=did_you_mean(task, [*known, *FAMILIES, "all"]) or "see `harness list tasks`")
 
 
-def cli_arguments(name_or_path: str, ctx) -> dict[str, Any]:
-    """The `harness run` arguments for --leaderboard: the board's definition, with training options given on the
-    command line taking precedence (and reported). Options that define the comparison itself cannot be mixed."""
-    import click
-    from click.core import ParameterSource
-
-    board = load(name_or_path)
-    params = dict(ctx.params)
-    given = {k for k in params if ctx.get_parameter_source(k) not in (ParameterSource.DEFAULT, None)}
-    fixed = [k for k in ("models", "tasks", "seeds", "data", "data_dir") if k in given]
-    if fixed:
-        option = "--" + fixed[0].replace("_", "-")
-        raise UserError(f"{option} cannot be combined with --leaderboard (the leaderboard fixes models, tasks, seeds "
-                        "and data)", hint=f"drop {option}, or edit {board.path}")
-    kwargs = board.run_kwargs()
-    for key, value in list(kwargs.items()):
-        if key in SETTINGS and key in given:
-            click.echo(f"note: --{key.replace('_', '-')} {params[key]} overrides the leaderboard's {key}={value}",
-                       err=True)
-            kwargs[key] = params[key]
-    user_tasks_dir = list(params.get("tasks_dir") or ())
-    params.update({k: v for k, v in kwargs.items() if k in params and k not in given})
-    params["tasks_dir"] = [*user_tasks_dir, *kwargs["tasks_dir"]]
-    params["data"] = tuple(kwargs["data"])
-    if params.get("output") is None:
-        params["output"] = str(board.default_output())
-    params["leaderboard"] = board.info()
-    return params
-
-
 def run_leaderboard(name_or_path: str, **options) -> list[dict]:
     """Python API: run a leaderboard; `options` (output, device, workers, epochs, ...) go to harness.api.run."""
     from harness.api import run
 
-    board = load(name_or_path)
-    kwargs = board.run_kwargs()
-    kwargs.update(options)
-    kwargs.setdefault("output", board.default_output())
-    return run(**kwargs)
+    return run(leaderboard=str(name_or_path), **options)

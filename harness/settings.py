@@ -1,7 +1,7 @@
 """Hyperparameters of a job and the parsing of the numeric and list options that set them."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from harness.errors import UserError
@@ -21,10 +21,13 @@ class Hyperparameters:
     grad_accum: int = 1
     max_grad_norm: float = 1.0
     early_stopping_patience: int | None = None
-    max_train_samples: int | None = None
-    max_eval_samples: int | None = None
-    budget_steps: int | None = None       # stop after this many optimizer steps (the LR schedule spans them)
-    budget_seconds: float | None = None   # stop training after this much wall-clock time (validation excluded)
+    # Run-level only (options of a run, not of a task card):
+    max_train_samples: int | None = field(default=None, metadata={"card": False})
+    max_eval_samples: int | None = field(default=None, metadata={"card": False})
+    # stop after this many optimizer steps (the LR schedule spans them)
+    budget_steps: int | None = field(default=None, metadata={"card": False})
+    # stop training after this much wall-clock time (validation excluded)
+    budget_seconds: float | None = field(default=None, metadata={"card": False})
 
     def with_overrides(self, values: dict[str, Any]) -> "Hyperparameters":
         known = {f.name for f in fields(self)}
@@ -32,6 +35,12 @@ class Hyperparameters:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def card_hyperparameter_types() -> dict[str, tuple[type, ...]]:
+    """The hyperparameters a task card may set, with the YAML types each accepts (an int is a valid float)."""
+    accepted = {"int": (int,), "float": (int, float)}
+    return {f.name: accepted[f.type.split(" |")[0]] for f in fields(Hyperparameters) if f.metadata.get("card", True)}
 
 
 def _parse_numbers(value, option: str, convert, what: str, example: str, positive: bool) -> list:

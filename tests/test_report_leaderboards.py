@@ -20,7 +20,7 @@ def test_shipped_leaderboards_load():
     assert smoke.models == ["tiny-bert", "tiny-gpt2", "tiny-t5"] and smoke.data == "sample"
     kwargs = smoke.run_kwargs()
     assert kwargs["data"] == ["sample"] and kwargs["epochs"] == 1.0 and kwargs["seeds"] == "0"
-    assert kwargs["leaderboard"]["name"] == "smoke"
+    assert kwargs["leaderboard"] == str(smoke.path) and smoke.info()["name"] == "smoke"
     base = load("base")
     assert base.models == ["bert", "roberta", "gpt2", "t5", "bart", "deberta"]
     assert base.seeds == [0, 1, 2] and base.tasks == ["all"] and base.data == "hub"

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from harness.errors import UserError
+from harness.settings import card_hyperparameter_types
 
 FAMILIES = ("classification", "ner", "qa", "translation", "summarization", "similarity")
 SPLIT_ROLES = ("train", "validation", "test")
@@ -147,11 +148,7 @@ def _type_names(types: type | tuple) -> str:
 
 _TOP_FIELDS = ("name", "family", "kind", "description", "data", "columns", "labels", "metrics", "hyperparameters",
                "generation", "options")
-_HP_TYPES: dict[str, tuple] = {
-    "epochs": (int, float), "batch_size": (int,), "eval_batch_size": (int,), "lr": (int, float),
-    "max_length": (int,), "warmup_ratio": (int, float), "weight_decay": (int, float), "grad_accum": (int,),
-    "max_grad_norm": (int, float), "early_stopping_patience": (int,), "max_target_length": (int,),
-}
+_HP_TYPES: dict[str, tuple] = card_hyperparameter_types()     # from harness.settings.Hyperparameters
 
 
 def parse_card(data: Any, path: Path | str) -> TaskCard:
