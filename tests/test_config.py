@@ -116,3 +116,15 @@ def test_a_sweep_file_runs_through_the_command_line(tmp_path):
     assert {r["lora"]["r"] for r in records if r["tuning"] == "lora"} == {4}
     run_info = json.loads((out / "run.json").read_text())
     assert run_info["config"] == resolve({"output": str(out)}, read_file(tmp_path / "sweep.yaml")).to_dict()
+
+
+def test_weight_decay_reaches_the_jobs():
+    from harness.api import plan_run
+
+    printed = run_cli("run", "-m", "tiny-bert", "-t", "sst2", "--weight-decay", "0", "--print-config")
+    config = resolve(yaml.safe_load(printed.stdout))
+    assert config.weight_decay == 0.0
+    (job,) = plan_run(config.models, config.tasks, data="sample", overrides=config.by_role("hp")).jobs
+    assert job.hyperparameters["weight_decay"] == 0.0           # the card's (and the default) is 0.01
+    bad = run_cli("run", "-m", "tiny-bert", "-t", "sst2", "--weight-decay", "-1")
+    assert bad.returncode == 2 and "--weight-decay -1.0: expected 0 or more" in bad.stderr

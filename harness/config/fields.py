@@ -70,6 +70,8 @@ class RunConfig:
                                            check="positive")
     max_eval_samples: int | None = option(None, "Use only the first N validation and test examples.", parse="int",
                                           role="hp", check="positive")
+    weight_decay: float | None = option(None, "AdamW weight decay (biases and norms never decay).", parse="float",
+                                        role="hp", check="at_least_zero", shown_default="from the task card, else 0.01")
     budget_steps: int | None = option(None, "Every job trains exactly this many optimizer steps (equal-cost "
                                       "comparison).", parse="int", role="hp", check="positive")
     budget_seconds: float | None = option(None, "Every job trains for at most this many seconds of wall-clock.",
