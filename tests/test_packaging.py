@@ -23,6 +23,8 @@ def test_wheel_installs_and_lists_its_bundled_cards(tmp_path):
         assert f"harness/cards/{card.name}" in names
     assert any(n.startswith("harness/cards/samples/sst2/") for n in names)
     assert "harness/boards/smoke.yaml" in names
+    for template in (REPO / "harness" / "report" / "templates").iterdir():
+        assert f"harness/report/templates/{template.name}" in names, f"{template.name} is missing from the wheel"
 
     target = tmp_path / "site"
     installed = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),

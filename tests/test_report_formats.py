@@ -182,3 +182,16 @@ def test_one_figure_list_drives_every_plot_and_stays_light(run_dir, tmp_path):
     code = "import sys, harness.report.painter; print(sorted({'numpy', 'pandas', 'matplotlib'} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert loaded.stdout.strip() == "[]", loaded.stderr[-2000:]
+
+
+def test_markdown_and_html_render_the_same_outline(report):
+    from harness.report.outline import outline
+
+    out, board, written = report
+    md, html = (out / "report.md").read_text(), (out / "report.html").read_text()
+    sections = outline(board, [p.name for p in written if p.suffix == ".png"]).sections
+    assert [s.key for s in sections][:2] == ["overall", "family-classification"] and sections[-1].key == "settings"
+    for section in sections:
+        assert f"\n## {section.title}\n" in md
+        assert f'<section id="{section.key}"><h2>{section.title}</h2>' in html
+    assert md.count("\n## ") == html.count("<section id=") == len(sections)

@@ -19,7 +19,7 @@ from harness.report.load import load_run
 from harness.report.limits import parse_limits
 from harness.report.recommend import render_selection, select
 from harness.report.synthetic import record, write_run
-from harness.report.tables import cost_table
+from harness.report.cost_table import cost_table
 from harness.schedule.devices import Device
 
 RENDEZVOUS = "HARNESS_TEST_RENDEZVOUS"

@@ -71,7 +71,7 @@ def _pct(value) -> str:
 
 
 def settings_diff(a: Leaderboard, b: Leaderboard) -> list[str]:
-    from harness.report.tables import settings_lines, version_lines
+    from harness.report.run_facts import settings_lines, version_lines
 
     skip = {"command", "run directory", "jobs"}
     sa = dict(settings_lines(a)) | {f"version {k}": v for k, v in version_lines(a)}

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from harness.report import tables as T
 from harness.report.aggregate import Leaderboard
+from harness.report.run_facts import method_lines, settings_lines, version_lines
 
 CSV_COLUMNS = ["model", "tuning", "entry", "architecture", "task", "task_family", "kind", "primary_metric",
                "higher_is_better", "status", "n_ok", "n_failed", "n_unsupported", "seeds", "mean", "std", "ci_low",
@@ -56,7 +56,7 @@ def render_json(lb: Leaderboard) -> str:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "run": {"name": lb.run.name, "directory": str(lb.run.run_dir), "jobs": int(len(lb.run.frame))},
         "method": {
-            "paragraphs": T.method_lines(lb),
+            "paragraphs": method_lines(lb),
             "rank": "average rank over completed tasks (1 = best; exact ties share the better rank)",
         },
         "tasks": _records(lb.tasks, list(lb.tasks.columns)),
@@ -65,7 +65,7 @@ def render_json(lb: Leaderboard) -> str:
                                                     "norm_low", "norm_high"]),
         "footnotes": [{"number": n.number, "status": n.status, "text": n.text, "where": n.where}
                       for n in lb.footnotes],
-        "settings": dict(T.settings_lines(lb)),
-        "versions": dict(T.version_lines(lb)),
+        "settings": dict(settings_lines(lb)),
+        "versions": dict(version_lines(lb)),
     }
     return json.dumps(_clean(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"

@@ -6,8 +6,8 @@ import unicodedata
 
 from harness.report import tables as T
 from harness.report.aggregate import Leaderboard
-from harness.report.figures import FIGURES
 from harness.report.format import superscript
+from harness.report.outline import Section, outline, where
 
 # Intraword underscores never emphasize in CommonMark, so x86_64 and batch_size stay readable in the raw file.
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|<>]|(?<!\w)_|_(?!\w))")
@@ -15,7 +15,10 @@ _MD_SPECIAL = re.compile(r"([\\`*\[\]|<>]|(?<!\w)_|_(?!\w))")
 
 def md_escape(value: str) -> str:
     """Make a user string inert in Markdown: no markup, no raw HTML, one line."""
-    value = " ".join(str(value).split())
+    return _inert(" ".join(str(value).split()))
+
+
+def _inert(value: str) -> str:
     value = value.replace("&", "&amp;")
     return _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(1), "\\" + m.group(1)), value)
 
@@ -45,40 +48,42 @@ def _numeric_column(table: T.Table, index: int) -> bool:
         any(row[index].numeric for row in table.rows)
 
 
+def md_prose(text: str) -> str:
+    """Our prose: escaped like a user string, except its **bold** marks."""
+    return "**".join(_inert(part) for part in " ".join(str(text).split()).split("**"))
+
+
 def render_markdown(lb: Leaderboard, plots: list[str] = ()) -> str:
-    parts = [f"# Leaderboard: {md_escape(lb.run.name)}", ""]
-    if lb.any_sample:
-        tasks = ", ".join(lb.tasks.loc[lb.tasks["sample"], "task"])
-        parts += [f"> **Bundled sample data (†).** Results on {md_escape(tasks)} were computed on the small "
-                  "synthetic samples shipped with harness: they show that the pipeline works, not how good a "
+    report = outline(lb, plots)
+    parts = [f"# {md_escape(report.title)}", ""]
+    if report.sample_tasks:
+        parts += [f"> **Bundled sample data (†).** Results on {md_escape(report.sample_tasks)} were computed on the "
+                  "small synthetic samples shipped with harness: they show that the pipeline works, not how good a "
                   "model is.", ""]
-    parts += [_summary(lb), ""]
-    overall = T.overall_table(lb)
-    parts += [f"## {overall.title}", "", *(" ".join(overall.intro), ""), md_table(overall), ""]
-    parts += _footnotes(lb)
-    parts += ["Normalization (per task, to 0–1 before averaging):", ""]
-    parts += [f"- {md_escape(line)}" for line in T.normalization_lines(lb)] + [""]
-    for table in T.family_tables(lb):
-        parts += [f"## {table.title}", "", md_escape(" ".join(table.intro)), "", md_table(table), ""]
-    selection = T.selection_table(lb)
-    if selection is not None:
-        parts += [f"## {selection.title}", "", " ".join(selection.intro), "", md_table(selection), ""]
-    cost = T.cost_table(lb)
-    parts += [f"## {cost.title}", "", " ".join(cost.intro), "", md_table(cost), ""]
-    parts += ["## Method", "", *(x for line in T.method_lines(lb) for x in (md_escape(line), ""))]
-    if plots:
-        parts += ["## Plots", ""]
-        for figure in FIGURES:
-            if figure.file in plots:
-                parts += [f"![{figure.caption}](plots/{figure.file})", ""]
-    parts += ["## Settings and versions", ""]
-    parts += [f"- {md_escape(k)}: {md_escape(v)}" for k, v in T.settings_lines(lb)]
-    parts += ["- versions: " + "; ".join(f"{md_escape(k)} {md_escape(v)}" for k, v in T.version_lines(lb)), ""]
+    parts += [_summary(*report.summary), ""]
+    for section in report.sections:
+        parts += _section(section)
     return "\n".join(parts)
 
 
-def _summary(lb: Leaderboard) -> str:
-    head, best, ties = T.summary_parts(lb)
+def _section(section: Section) -> list[str]:
+    parts = [f"## {md_escape(section.title)}", ""]
+    if section.intro:
+        parts += [md_prose(" ".join(section.intro)), ""]
+    if section.table is not None:
+        parts += [md_table(section.table), ""]
+    parts += _footnotes(section.footnotes)
+    if section.list_title:
+        parts += [f"{md_escape(section.list_title)}:", "", *(f"- {md_escape(item)}" for item in section.items), ""]
+    parts += [x for line in section.paragraphs for x in (md_escape(line), "")]
+    parts += [x for figure in section.figures for x in (f"![{figure.caption}](plots/{figure.file})", "")]
+    if section.settings or section.versions:
+        parts += [f"- {md_escape(k)}: {md_escape(v)}" for k, v in section.settings]
+        parts += ["- versions: " + "; ".join(f"{md_escape(k)} {md_escape(v)}" for k, v in section.versions), ""]
+    return parts
+
+
+def _summary(head: str, best: str | None, ties: list[str]) -> str:
     text = md_escape(head)
     if best:
         text += f". Best overall: **{md_escape(best)}**"
@@ -87,13 +92,11 @@ def _summary(lb: Leaderboard) -> str:
     return text + "."
 
 
-def _footnotes(lb: Leaderboard) -> list[str]:
-    if not lb.footnotes:
+def _footnotes(notes: list) -> list[str]:
+    if not notes:
         return []
-    lines = []
-    for note in lb.footnotes:
-        where = ", ".join(note.where[:6]) + (f" and {len(note.where) - 6} more" if len(note.where) > 6 else "")
-        lines.append(f"{superscript(note.number)} {note.status}: {md_escape(note.text)} ({md_escape(where)})  ")
+    lines = [f"{superscript(note.number)} {note.status}: {md_escape(note.text)} ({md_escape(where(note))})  "
+             for note in notes]
     return lines + [""]
 
 
