@@ -16,13 +16,12 @@ import platform
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from harness import __version__
-
-RESULT_SCHEMA = 1
+from harness.record import Epoch, Eval, Memory, Record, Train, Validation, merge_sections, new_record, now
+from harness.record import failed_record  # noqa: F401 - the executors' import of it
 
 
 @dataclass(frozen=True)
@@ -74,70 +73,41 @@ class Job:
         return cls(**data)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def base_record(job: Job, run: str) -> dict[str, Any]:
-    spec = job.model_spec
-    return {
-        "schema": RESULT_SCHEMA, "run": run, "job": job.id, "model": job.model, "model_id": spec["source"],
-        "model_revision": spec.get("revision"), "family": spec["family"], "task": job.task,
-        "task_family": job.task_family, "kind": job.kind, "seed": job.seed, "status": "failed", "error": None,
-        "metrics": {}, "primary_metric": None, "higher_is_better": None, "metric_scale": None, "score": None,
-        "validation": None, "params": None, "trainable_params": None, "optimizer_state_bytes": None,
-        "attention": None, "cpu_threads": None,
-        "tuning": job.tuning, "lora": job.lora, "grid": job.grid,
-        "generation": {"settings": job.generation} if job.generation else None,     # completed by the kind
-        "train": {}, "eval": {}, "memory": {},
-        "device": None, "precision": None, "hyperparameters": job.hyperparameters,
-        "data": {"origin": job.data["source"]["origin"], "sample": job.data["source"]["origin"] == "sample",
-                 "description": job.data["source"]["description"], "sizes": job.data["sizes"],
-                 "overlap": job.data.get("overlap")},
-        "versions": versions(), "started_at": _now(), "finished_at": None,
-    }
-
-
-def versions() -> dict[str, str]:
-    out = {"harness": __version__, "python": platform.python_version()}
-    for name in ("torch", "transformers", "accelerate", "datasets"):
-        try:
-            from importlib.metadata import version
-            out[name] = version(name)
-        except Exception:  # noqa: BLE001 - a missing package is just not listed
-            pass
-    return out
+    """The record a job starts from, as stored (the typed one: harness.record.new_record)."""
+    return new_record(job, run).to_dict()
 
 
 def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None) -> tuple[dict, dict | None]:
     """Run a job; returns (result record, per-example predictions or None). Never raises."""
-    from harness.errors import Unsupported
+    from harness.errors import Unsupported, error_type_of
     from harness.measure import PeakGPU, PeakRSS, release_freed_memory
 
-    record = base_record(job, run)
+    record = new_record(job, run)
     predictions = None
     started = time.perf_counter()
     try:
         from harness.train.device import resolve_device, resolve_precision
         device = resolve_device(job.device)
-        record["device"] = _device_name(device)
-        record["precision"] = resolve_precision(job.precision, device)
-        record["cpu_threads"] = _torch_threads()    # CPU speed figures depend on it (workers split the cores)
+        record.device = _device_name(device)
+        record.precision = resolve_precision(job.precision, device)
+        record.cpu_threads = _torch_threads()       # CPU speed figures depend on it (workers split the cores)
         release_freed_memory()      # workers run many jobs: start this job's RSS peak from what is really live
         with PeakRSS() as rss, PeakGPU(device) as gpu:
             predictions = _execute(job, record, device, log)
-        record["memory"] = {"peak_rss_bytes": rss.peak_bytes, "peak_gpu_bytes": gpu.allocated_bytes,
-                            "peak_gpu_reserved_bytes": gpu.reserved_bytes}
-        record["status"] = "ok"
+        record.memory = Memory(peak_rss_bytes=rss.peak_bytes, peak_gpu_bytes=gpu.allocated_bytes,
+                               peak_gpu_reserved_bytes=gpu.reserved_bytes)
+        record.status = "ok"
     except Unsupported as exc:
-        record["status"], record["error"] = "unsupported", str(exc)
+        record.status, record.error, record.error_type = "unsupported", str(exc), error_type_of(exc)
     except Exception as exc:  # noqa: BLE001 - a job's failure is data, not a crash
-        record["status"], record["error"] = "failed", f"{type(exc).__name__}: {exc}".strip()
-        record["traceback"] = traceback.format_exc(limit=-8)
-        log(record["traceback"])
-    record["wall_seconds"] = round(time.perf_counter() - started, 3)
-    record["finished_at"] = _now()
-    return record, predictions
+        record.status, record.error = "failed", f"{type(exc).__name__}: {exc}".strip()
+        record.error_type = error_type_of(exc)
+        record.traceback = traceback.format_exc(limit=-8)
+        log(record.traceback)
+    record.wall_seconds = round(time.perf_counter() - started, 3)
+    record.finished_at = now()
+    return record.to_dict(), predictions
 
 
 def _torch_threads() -> int:
@@ -154,13 +124,12 @@ def _device_name(device: str) -> str:
     return f"cpu:{platform.processor() or platform.machine()}"
 
 
-def _execute(job: Job, record: dict, device: str, log) -> dict:
+def _execute(job: Job, record: Record, device: str, log) -> dict:
     import torch
     from transformers import set_seed
 
-    from harness.data.prepare import PreparedData
+    from harness.errors import DATA, classified_as
     from harness.kinds.base import EvalContext
-    from harness.measure import measure_latency
     from harness.models.loading import load_tokenizer
     from harness.models.resolve import ModelSpec
     from harness.settings import Hyperparameters
@@ -172,26 +141,20 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     kind = load_kind(card.kind)
     hp = Hyperparameters(**job.hyperparameters)
     primary = kind.metric_spec(card.primary_metric)
-    record["primary_metric"] = card.primary_metric
-    record["higher_is_better"] = primary.higher_is_better
-    record["metric_scale"] = primary.scale
+    record.primary_metric, record.higher_is_better, record.metric_scale = \
+        card.primary_metric, primary.higher_is_better, primary.scale
 
     set_seed(job.seed)
     tokenizer = kind.prepare_tokenizer(load_tokenizer(spec, **kind.tokenizer_options(spec)), spec)
-    prepared = PreparedData(path=Path(job.data["path"]), fingerprint=job.data["fingerprint"],
-                            sizes=job.data["sizes"], source=job.data["source"])
-    rows = {}
-    for role in ("train", "validation", "test"):
-        dataset = prepared.load(role)
-        limit = hp.max_train_samples if role == "train" else hp.max_eval_samples
-        rows[role] = dataset.select(range(min(limit, len(dataset)))) if limit else dataset
-    log("tokenizing")
-    features = {role: _tokenized(ds, role, kind, card, spec, tokenizer, hp, prepared.fingerprint, job.card_hash)
-                for role, ds in rows.items()}
-    record["data"]["used"] = {role: len(ds) for role, ds in rows.items()}
+    with classified_as(DATA):       # reading and encoding the prepared rows: a failure here is the data's
+        rows = _rows(job, hp)
+        log("tokenizing")
+        features = {role: _tokenized(ds, role, kind, card, spec, tokenizer, hp, job.data["fingerprint"],
+                                     job.card_hash) for role, ds in rows.items()}
+    record.data.used = {role: len(ds) for role, ds in rows.items()}
 
     target = torch.device(device)
-    autocast = _autocast_factory(device, record["precision"])
+    autocast = _autocast_factory(device, record.precision)
 
     def context(model_, role: str) -> EvalContext:
         return EvalContext(model=model_, tokenizer=tokenizer, spec=spec, card=card, features=features[role],
@@ -204,38 +167,63 @@ def _execute(job: Job, record: dict, device: str, log) -> dict:
     log("training")
     outcome, model = _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, features["train"], device, record,
                                            validate, log)
-    record["train"].update({
-        "samples_per_s": outcome.samples_per_s, "tokens_per_s": outcome.tokens_per_s,
-        "seconds": round(outcome.train_seconds, 3), "steps": outcome.steps, "epochs": round(outcome.epochs, 3),
-        "measured_steps": outcome.measured_steps, "micro_batch": outcome.micro_batch,
-        "grad_accum": outcome.grad_accum, "compiled": outcome.compiled, "static_shapes": outcome.static_shapes,
-        "compile_seconds": outcome.compile_seconds, "compile_error": outcome.compile_error,
-        "budget_exhausted": outcome.budget_exhausted})
-    _add_flops(record, model, outcome)
-    record["validation"] = {"split": "validation", "best_epoch": outcome.best_epoch,
-                            "metrics": outcome.best_validation,
-                            "history": [{"epoch": e.epoch, "train_loss": e.train_loss, "metrics": e.validation,
-                                         "seconds": round(e.seconds, 3)} for e in outcome.history]}
-
+    _record_training(record, outcome, model)
     model.to(target)
-    test_ctx = context(model, "test")
+    return _test(job, record, kind, card, context(model, "test"), device, log)
+
+
+def _rows(job: Job, hp) -> dict:
+    """The prepared train / validation / test rows, cut to --max-train-samples / --max-eval-samples."""
+    from harness.data.prepare import PreparedData
+
+    prepared = PreparedData(path=Path(job.data["path"]), fingerprint=job.data["fingerprint"],
+                            sizes=job.data["sizes"], source=job.data["source"])
+    rows = {}
+    for role in ("train", "validation", "test"):
+        dataset = prepared.load(role)
+        limit = hp.max_train_samples if role == "train" else hp.max_eval_samples
+        rows[role] = dataset.select(range(min(limit, len(dataset)))) if limit else dataset
+    return rows
+
+
+def _record_training(record: Record, outcome, model) -> None:
+    """The record's train section (throughput, steps, compilation, FLOPs) and validation section (best epoch)."""
+    record.train = Train(
+        samples_per_s=outcome.samples_per_s, tokens_per_s=outcome.tokens_per_s,
+        seconds=round(outcome.train_seconds, 3), steps=outcome.steps, epochs=round(outcome.epochs, 3),
+        measured_steps=outcome.measured_steps, micro_batch=outcome.micro_batch, grad_accum=outcome.grad_accum,
+        oom_retries=record.train.oom_retries, compiled=outcome.compiled, static_shapes=outcome.static_shapes,
+        compile_seconds=outcome.compile_seconds, compile_error=outcome.compile_error,
+        budget_exhausted=outcome.budget_exhausted)
+    _add_flops(record, model, outcome)
+    record.validation = Validation(best_epoch=outcome.best_epoch, metrics=outcome.best_validation,
+                                   history=[Epoch(epoch=e.epoch, train_loss=e.train_loss, metrics=e.validation,
+                                                  seconds=round(e.seconds, 3)) for e in outcome.history])
+
+
+def _test(job: Job, record: Record, kind, card, test_ctx, device: str, log) -> dict:
+    """Evaluate on the test split and time batch-1 requests; fills metrics, score and the eval section. Returns
+    the per-example predictions."""
+    from harness.measure import measure_latency
+
     log("testing")
     start = time.perf_counter()
     evaluation = kind.evaluate(test_ctx)
     eval_seconds = time.perf_counter() - start
-    record["metrics"] = {k: v for k, v in evaluation.metrics.items() if k in card.metrics or k in kind.metric_specs}
-    record["metrics_split"] = "test"
-    record["score"] = evaluation.metrics.get(card.primary_metric)
-    record.update(evaluation.record_sections)
+    record.metrics = {k: v for k, v in evaluation.metrics.items() if k in card.metrics or k in kind.metric_specs}
+    record.metrics_split = "test"
+    record.score = evaluation.metrics.get(card.primary_metric)
+    merge_sections(record, evaluation.record_sections)
     requests = int(job.options.get("latency_requests", 50))
     if requests:
         log("measuring latency")
     latency = measure_latency(lambda i: kind.latency_inputs(test_ctx, i), requests, device) if requests else None
-    record["eval"] = {"samples_per_s": len(rows["test"]) / eval_seconds if eval_seconds > 0 else None,
-                      "seconds": round(eval_seconds, 3), "examples": len(rows["test"]),
-                      "latency_ms_p50": latency.p50_ms if latency else None,
-                      "latency_ms_p95": latency.p95_ms if latency else None,
-                      "latency_requests": latency.requests if latency else 0}
+    examples = len(test_ctx.rows)
+    record.eval = Eval(samples_per_s=examples / eval_seconds if eval_seconds > 0 else None,
+                       seconds=round(eval_seconds, 3), examples=examples,
+                       latency_ms_p50=latency.p50_ms if latency else None,
+                       latency_ms_p95=latency.p95_ms if latency else None,
+                       latency_requests=latency.requests if latency else 0)
     return {"job": job.id, "split": "test", "predictions": evaluation.predictions,
             "references": evaluation.references, "context": evaluation.context}
 
@@ -257,19 +245,19 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
         set_seed(job.seed)       # the head's initialisation depends only on the seed
         model = apply_tuning(kind.build_model(card, spec, tokenizer), job.tuning, task_type=kind.peft_task_type(spec),
                              lora=LoraSettings(**job.lora) if job.lora else None, generative=kind.uses_generation)
-        record["params"] = sum(p.numel() for p in model.parameters())
-        record["trainable_params"] = trainable_parameters(model)
-        record["optimizer_state_bytes"] = optimizer_state_bytes(model)
+        record.params = sum(p.numel() for p in model.parameters())
+        record.trainable_params = trainable_parameters(model)
+        record.optimizer_state_bytes = optimizer_state_bytes(model)
         # sdpa (fused kernels) or eager: a model without SDPA support is slower for a reason worth seeing
-        record["attention"] = getattr(model.config, "_attn_implementation", None)
+        record.attention = getattr(model.config, "_attn_implementation", None)
         try:
             outcome = train_model(model, train_features, columns=kind.train_columns(), pad_id=tokenizer.pad_token_id,
                                   separately_padded=kind.padded_separately(spec),
                                   hp=replace(hp, batch_size=micro, grad_accum=accum), seed=job.seed, device=device,
-                                  precision=record["precision"], validate=validate, primary=card.primary_metric,
+                                  precision=record.precision, validate=validate, primary=card.primary_metric,
                                   higher_is_better=kind.metric_spec(card.primary_metric).higher_is_better,
                                   compile=job.options.get("compile", "auto"), log=log)
-            record["train"]["oom_retries"] = retries
+            record.train.oom_retries = retries
             return outcome, model
         except torch.cuda.OutOfMemoryError:
             if micro == 1:
@@ -282,22 +270,21 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
             log(f"CUDA out of memory: retrying with micro-batch {micro} x {accum} accumulation steps")
 
 
-def _add_flops(record: dict, model, outcome) -> None:
+def _add_flops(record: Record, model, outcome) -> None:
     """Estimated training FLOPs per token (and what the estimate assumed), achieved TFLOP/s and MFU (None where the
     device peak is unknown)."""
     from harness.flops import device_peak_tflops, estimate_flops, mfu
 
-    train = record["train"]
+    train = record.train
     if not outcome.tokens_per_s or not outcome.samples_per_s:
-        train.update({"flops_per_token": None, "flops_basis": None, "tflops_per_s": None, "mfu": None})
-        return
+        return                      # nothing measured: the FLOPs fields stay None
     decoder = (outcome.decoder_tokens_per_s or 0.0) / outcome.samples_per_s      # real tokens per example
     estimate = estimate_flops(model, outcome.tokens_per_s / outcome.samples_per_s - decoder, decoder)
     per_token = estimate.per_token
-    peak = device_peak_tflops(record["device"], record["precision"])
-    train.update({"flops_per_token": per_token, "flops_basis": estimate.basis,
-                  "tflops_per_s": per_token * outcome.tokens_per_s / 1e12,
-                  "mfu": mfu(per_token, outcome.tokens_per_s, peak), "peak_tflops": peak})
+    peak = device_peak_tflops(record.device, record.precision)
+    train.flops_per_token, train.flops_basis, train.peak_tflops = per_token, estimate.basis, peak
+    train.tflops_per_s = per_token * outcome.tokens_per_s / 1e12
+    train.mfu = mfu(per_token, outcome.tokens_per_s, peak)
 
 
 def _tokenized(dataset, role, kind, card, spec, tokenizer, hp, data_fingerprint, card_hash):
@@ -317,11 +304,3 @@ def _autocast_factory(device: str, precision: str):
         dtype = torch.bfloat16 if precision == "bf16" else torch.float16
         return lambda: torch.autocast(device_type=device, dtype=dtype)
     return contextlib.nullcontext
-
-
-def failed_record(job: Job, run: str, reason: str) -> dict:
-    """The result of a job whose worker never answered (crash, kill, timeout)."""
-    record = base_record(job, run)
-    record["error"] = reason
-    record["finished_at"] = _now()
-    return record

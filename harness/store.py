@@ -10,6 +10,8 @@ Durability and concurrency rules (docs/architecture.md, "Store and resume"):
   line. It is skipped on load, so its job counts as not finished and runs again on resume. The next append, holding
   the lock (so the torn line's writer is known to be dead), first cuts the file back to its last newline: the file
   stays valid JSON Lines. Whole records are never rewritten.
+- Records are written as `harness.record.Record` defines them (schema 2). Reading upgrades older records
+  (`harness.record.upgrade`), so every reader, resume included, sees one schema; job ids never depended on it.
 - Two drivers running the same command on the same output may both run a job that neither had finished when it
   started (the executor re-checks the store right before dispatching each job, which narrows but cannot close that
   window). Both records are valid; `latest()` keeps the last one per job.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from harness.errors import UserError
 from harness.locking import file_lock
+from harness.record import Record, upgrade
 
 RESULTS = "results.jsonl"
 FINAL_STATUSES = ("ok", "unsupported")     # a failed job is tried again when the run is resumed
@@ -50,7 +53,9 @@ class ResultStore:
         if self.path.exists() and not os.access(self.path, os.W_OK):
             raise UserError(f"{self.path} is not writable", hint="choose another --output")
 
-    def append(self, record: dict) -> None:
+    def append(self, record: Record | dict) -> None:
+        if isinstance(record, Record):
+            record = record.to_dict()
         data = (json.dumps(record, sort_keys=False, default=_json_default) + "\n").encode("utf-8")
         with file_lock(self.lock_path):
             created = not self.path.exists()
@@ -65,7 +70,7 @@ class ResultStore:
                 _fsync_dir(self.run_dir)
 
     def load(self) -> list[dict]:
-        """Every intact record, in write order."""
+        """Every intact record, in write order, as schema 2."""
         if not self.path.is_file():
             return []
         return [r for r in map(_parse_line, self.path.read_bytes().splitlines()) if r is not None]
@@ -137,7 +142,7 @@ def _parse_line(line: bytes) -> dict | None:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
     if isinstance(record, dict) and isinstance(record.get("job"), str) and "status" in record:
-        return record
+        return upgrade(record)
     return None
 
 

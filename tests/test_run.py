@@ -16,9 +16,9 @@ FAST = ["--max-train-samples", "48", "--max-eval-samples", "32", "--epochs", "1"
 # (harness/kinds/classification.py) build AutoModelForSequenceClassification for every family, and transformers has
 # that head for BERT, GPT-2 and T5 alike, so every job must train.
 EXPECTED_UNSUPPORTED: set[tuple[str, str]] = set()
-REQUIRED_FIELDS = {"schema", "run", "job", "model", "model_id", "family", "task", "task_family", "seed", "status",
-                   "error", "metrics", "primary_metric", "score", "params", "train", "eval", "memory", "device",
-                   "precision", "hyperparameters", "versions", "started_at", "finished_at"}
+REQUIRED_FIELDS = {"schema", "run", "job", "model", "model_id", "architecture", "task", "task_family", "seed", "status",
+                   "error", "error_type", "metrics", "primary_metric", "score", "params", "train", "eval", "memory",
+                   "device", "precision", "hyperparameters", "versions", "started_at", "finished_at"}
 
 
 def records(run_dir):

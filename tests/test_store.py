@@ -52,6 +52,27 @@ def test_torn_last_line_is_ignored_then_cut_by_the_next_append(tmp_path, padding
     assert [json.loads(line)["job"] for line in lines] == ["a", "b"]     # the torn part is gone, nothing else
 
 
+def test_a_typed_record_is_written_as_schema_2(tmp_path):
+    from harness.record import Record
+
+    store = ResultStore(tmp_path)
+    store.append(Record(job="a", status="ok", architecture="decoder"))
+    stored = json.loads(store.path.read_text())
+    assert stored["schema"] == 2 and stored["architecture"] == "decoder" and stored["train"]["samples_per_s"] is None
+    assert store.load() == [stored]
+
+
+def test_schema_1_records_are_read_as_schema_2_and_still_finish_their_jobs(tmp_path):
+    store = ResultStore(tmp_path)
+    store.append(record("a", family="encoder"))
+    store.append(record("b", "failed", family="decoder", error="worker process died with SIGSEGV"))
+    loaded = {r["job"]: r for r in store.load()}
+    assert loaded["a"]["architecture"] == "encoder" and "family" not in loaded["a"] and loaded["a"]["schema"] == 2
+    assert loaded["a"]["error_type"] is None and loaded["b"]["error_type"] == "worker_died"
+    assert loaded["a"]["memory"]["peak_rss_bytes"] is None           # missing fields are there, null
+    assert store.finished_jobs() == store.finished_now() == {"a"}
+
+
 def test_garbage_and_foreign_lines_are_skipped(tmp_path):
     store = ResultStore(tmp_path)
     store.path.write_bytes(b'\xff\xfe not json\n[1, 2]\n{"no": "job"}\n{"job": 3, "status": "ok"}\n')

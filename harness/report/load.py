@@ -8,29 +8,15 @@ from pathlib import Path
 import pandas as pd
 
 from harness.errors import UserError
+from harness.record import report_columns
 
-# (column, path into the record); the frame holds only what the reports use, so 10,000 records load fast.
-FIELDS = [
-    ("job", ("job",)), ("run", ("run",)), ("model", ("model",)), ("model_id", ("model_id",)),
-    ("tuning", ("tuning",)), ("architecture", ("family",)), ("task", ("task",)),
-    ("task_family", ("task_family",)), ("kind", ("kind",)), ("seed", ("seed",)), ("status", ("status",)),
-    ("error", ("error",)), ("primary_metric", ("primary_metric",)), ("higher_is_better", ("higher_is_better",)),
-    ("metric_scale", ("metric_scale",)),
-    ("score", ("score",)), ("params", ("params",)), ("trainable_params", ("trainable_params",)),
-    ("train_samples_per_s", ("train", "samples_per_s")), ("train_tokens_per_s", ("train", "tokens_per_s")),
-    ("train_seconds", ("train", "seconds")), ("eval_samples_per_s", ("eval", "samples_per_s")),
-    ("latency_ms_p50", ("eval", "latency_ms_p50")), ("latency_ms_p95", ("eval", "latency_ms_p95")),
-    ("peak_rss_bytes", ("memory", "peak_rss_bytes")), ("peak_gpu_bytes", ("memory", "peak_gpu_bytes")),
-    ("device", ("device",)), ("precision", ("precision",)), ("sample", ("data", "sample")),
-    ("data_origin", ("data", "origin")), ("eval_examples", ("eval", "examples")),
-    ("optimizer_state_bytes", ("optimizer_state_bytes",)),
-]
+# (column, path into the record): the record's fields marked as report columns (harness.record); the frame holds
+# only what the reports use, so 10,000 records load fast.
+FIELDS = [(name, path) for name, path, _ in report_columns()]
 # Measurements whose figures suffer when other jobs run on the same device: `schedule.shared` says how many did at
 # most (absent in records written before it existed). Columns <name>_shared and <name>_was_shared.
 SHARED = ("train", "latency")
-NUMERIC = ["seed", "score", "validation_score", "optimizer_state_bytes", "params", "trainable_params", "train_samples_per_s", "train_tokens_per_s",
-           "train_seconds", "eval_samples_per_s", "latency_ms_p50", "latency_ms_p95", "peak_rss_bytes",
-           "peak_gpu_bytes", "eval_examples"]
+NUMERIC = ["validation_score"] + [name for name, _, numeric in report_columns() if numeric]
 
 
 @dataclass

@@ -6,6 +6,8 @@ import json
 import random
 from pathlib import Path
 
+from harness.record import Data, Eval, Memory, Record, Train
+
 TASKS = [("sst2", "classification", "classification", "accuracy", True),
          ("mrpc", "classification", "classification", "f1", True),
          ("conll2003", "ner", "token_classification", "f1", True),
@@ -19,27 +21,27 @@ ARCHS = ("encoder", "decoder", "encoder-decoder")
 def record(model: str, task: tuple, seed: int, *, arch: str = "encoder", score: float | None = None,
            status: str = "ok", error: str | None = None, params: int = 110_000_000, samples_per_s: float = 500.0,
            latency_ms: float = 10.0, peak_gpu: int | None = 4 * 2 ** 30, peak_rss: int = 3 * 2 ** 30,
-           sample: bool = False, tuning: str = "full", run: str = "synthetic", examples: int = 500) -> dict:
+           sample: bool = False, tuning: str = "full", run: str = "synthetic", examples: int = 500,
+           error_type: str | None = None) -> dict:
     name, family, kind, metric, higher = task
     job = hashlib.sha256(f"{model}|{tuning}|{name}|{seed}|{run}".encode()).hexdigest()[:16]
-    ok = status == "ok"
-    return {
-        "schema": 1, "run": run, "job": job, "model": model, "model_id": f"org/{model}", "model_revision": None,
-        "family": arch, "task": name, "task_family": family, "kind": kind, "seed": seed, "status": status,
-        "error": error, "metrics": {metric: score} if ok else {}, "primary_metric": metric,
-        "higher_is_better": higher, "score": score if ok else None, "validation": None,
-        "params": params if ok else None, "trainable_params": params if ok else None, "tuning": tuning,
-        "train": {"samples_per_s": samples_per_s, "tokens_per_s": samples_per_s * 40, "seconds": 100.0,
-                  "steps": 300, "epochs": 1.0} if ok else {},
-        "eval": {"samples_per_s": samples_per_s * 3, "latency_ms_p50": latency_ms, "latency_ms_p95": latency_ms * 1.3,
-                 "examples": examples} if ok else {},
-        "memory": {"peak_rss_bytes": peak_rss, "peak_gpu_bytes": peak_gpu} if ok else {},
-        "device": "cuda:NVIDIA H200" if peak_gpu else "cpu:x86_64", "precision": "bf16" if peak_gpu else "fp32",
-        "hyperparameters": {"epochs": 1.0, "lr": 2e-5, "batch_size": 32},
-        "data": {"origin": "sample" if sample else "local", "sample": sample, "description": "synthetic"},
-        "versions": {"harness": "0.1.0", "torch": "2.4.0"}, "started_at": "2026-01-01T00:00:00+00:00",
-        "finished_at": "2026-01-01T00:01:00+00:00",
-    }
+    made = Record(
+        run=run, job=job, model=model, model_id=f"org/{model}", architecture=arch, task=name, task_family=family,
+        kind=kind, seed=seed, status=status, error=error, primary_metric=metric, higher_is_better=higher,
+        error_type=error_type or (None if status == "ok" else status if status == "unsupported" else "internal"),
+        tuning=tuning, device="cuda:NVIDIA H200" if peak_gpu else "cpu:x86_64",
+        precision="bf16" if peak_gpu else "fp32", hyperparameters={"epochs": 1.0, "lr": 2e-5, "batch_size": 32},
+        data=Data(origin="sample" if sample else "local", sample=sample, description="synthetic"),
+        versions={"harness": "0.1.0", "torch": "2.4.0"}, started_at="2026-01-01T00:00:00+00:00",
+        finished_at="2026-01-01T00:01:00+00:00")
+    if status == "ok":
+        made.metrics, made.score, made.params, made.trainable_params = {metric: score}, score, params, params
+        made.train = Train(samples_per_s=samples_per_s, tokens_per_s=samples_per_s * 40, seconds=100.0, steps=300,
+                           epochs=1.0)
+        made.eval = Eval(samples_per_s=samples_per_s * 3, latency_ms_p50=latency_ms, latency_ms_p95=latency_ms * 1.3,
+                         examples=examples)
+        made.memory = Memory(peak_rss_bytes=peak_rss, peak_gpu_bytes=peak_gpu)
+    return made.to_dict()
 
 
 def write_run(run_dir: Path, records: list[dict], info: dict | None = None,
@@ -78,7 +80,7 @@ def sweep(n_records: int = 10_000, n_models: int = 100, seed: int = 0) -> list[d
                                       error="decoder-only models have no span-extraction head here"))
                 elif roll < 0.01:
                     out.append(record(f"model-{m:03d}", task, s, arch=arch, status="failed",
-                                      error="RuntimeError: CUDA out of memory"))
+                                      error="RuntimeError: CUDA out of memory", error_type="out_of_memory"))
                 else:
                     score = min(1.0, max(0.0, quality + rng.gauss(0, 0.02))) * scale
                     out.append(record(f"model-{m:03d}", task, s, arch=arch, score=score, params=params,

@@ -28,6 +28,8 @@ STEP_REPORT_EVERY_S = 10.0  # how often a long epoch tells the progress display 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
+    error_type = "diverged"         # harness.errors.DIVERGED, the record's error_type
+
 
 class TrainingStalled(RuntimeError):
     """An epoch ran no training step while the step target was not reached: the loop would never end."""
