@@ -58,11 +58,9 @@ def build_and_write(run_dir, out=None, formats=FORMATS, plots: bool = True):
         if painter is not None:
             painter.start(board, out / "plots")
         written: list[Path] = []
-        texts = {"csv": _render("export", "render_csv"), "json": _render("export", "render_json"),
-                 "tex": _render("latex", "render_latex")}
-        for name in ("csv", "json", "tex"):
+        for name, render in _data_renderers().items():
             if name in formats:
-                written.append(_write(out / FILES[name], texts[name](board)))
+                written.append(_write(out / FILES[name], render(board)))
         plot_files = {p.name: p for p in painter.finish()} if painter is not None else {}
         if "html" in formats:
             from harness.report.html import render_html
@@ -79,12 +77,12 @@ def build_and_write(run_dir, out=None, formats=FORMATS, plots: bool = True):
     return board, written + list(plot_files.values())
 
 
-def _render(module: str, function: str):
-    def render(board):
-        import importlib
+def _data_renderers() -> dict:
+    """The formats written from the leaderboard alone (no plots), imported only when a report is written."""
+    from harness.report.export import render_csv, render_json
+    from harness.report.latex import render_latex
 
-        return getattr(importlib.import_module(f"harness.report.{module}"), function)(board)
-    return render
+    return {"csv": render_csv, "json": render_json, "tex": render_latex}
 
 
 def _write(path: Path, text: str) -> Path:

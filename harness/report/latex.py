@@ -55,10 +55,7 @@ def _numeric(table: T.Table, index: int) -> bool:
 
 
 def render_latex(lb: Leaderboard) -> str:
-    full = T.overall_table(lb)
-    keep = [i for i, c in enumerate(full.columns) if c != "architecture"]
-    overall = T.Table(full.key, full.title, [full.columns[i] for i in keep],
-                      [[row[i] for i in keep] for row in full.rows])
+    overall = T.overall_table(lb).without("architecture")
     name = tex_escape(lb.run.name)
     caption = (rf"Leaderboard {name}: overall = mean normalized primary score over completed tasks (0--100); "
                r"task columns: mean over seeds; bold = best; $\approx$ = not significantly different from the best "

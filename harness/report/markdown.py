@@ -118,10 +118,7 @@ def text_table(columns: list[str], rows: list[list[str]], numeric: list[bool] | 
 
 def render_terminal(lb: Leaderboard) -> str:
     """The overall leaderboard as a Markdown table (readable in a terminal, pastes into issues), then the legend."""
-    table = T.overall_table(lb)
-    keep = [i for i, c in enumerate(table.columns) if c not in ("95 % CI",)]
-    short = T.Table(table.key, table.title, [table.columns[i] for i in keep],
-                    [[r[i] for i in keep] for r in table.rows])
+    short = T.overall_table(lb).without("95 % CI")
     legend = "**bold** = best; ≈ = not significantly different from the best (paired test, Holm-adjusted)"
     if lb.any_sample:
         legend += "; † = bundled sample data"

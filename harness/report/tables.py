@@ -37,6 +37,12 @@ class Table:
     intro: list[str] = field(default_factory=list)        # sentences shown before the table
     numeric: list[bool] = field(default_factory=list)
 
+    def without(self, column: str) -> Table:
+        """The same table less one column (the terminal has no room for intervals, LaTeX for architectures)."""
+        keep = [i for i, c in enumerate(self.columns) if c != column]
+        return Table(self.key, self.title, [self.columns[i] for i in keep],
+                     [[row[i] for i in keep] for row in self.rows])
+
 
 def text(value) -> Cell:
     value = "" if value is None else str(value)
