@@ -33,26 +33,12 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
              lora: dict | None = None) -> RunPlan:
     """Expand models x tasks x tunings x grid points x seeds into jobs; validate everything a user can get wrong
     before any training. `grid` maps hyperparameter names (lr, batch_size, epochs) to the values to try."""
-    from harness.data.prepare import prepare
-    from harness.data.sources import DataRequest, resolve_source
+    from harness.data.sources import DataRequest
     from harness.tasks.registry import Registry, load_kind
-    from harness.train.device import check_device_request, resolve_precision
 
-    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    for name, value in overrides.items():       # checked like the run options of the same name
-        if name in CONFIG_FIELDS:
-            parse_value(name, value)
-    seed_list = parse_value("seeds", seeds)
-    model_names = parse_list(models)
-    if not model_names:
-        raise UserError("no models given", hint="e.g. --models bert,gpt2 or --models tiny-bert")
-    check_device_request(device)
-    parse_value("precision", precision)
-    if device == "cpu":
-        resolve_precision(precision, "cpu")     # fp16 on CPU is refused here, before anything runs
-
+    model_names, seed_list, overrides, tuning_list = _checked_inputs(models, seeds, overrides, precision, device,
+                                                                     tunings)
     from harness.tuning import LoraSettings
-    tuning_list = parse_value("tuning", tunings) or ["full"]
     lora_settings = LoraSettings(**(lora or {})).to_dict() if "lora" in tuning_list else None
     grid = {k: list(v) for k, v in (grid or {}).items() if v}
     import itertools
@@ -68,21 +54,7 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
         specs.append(resolve_model(name, trust_remote_code=trust_remote_code))
 
     plan = RunPlan(jobs=[], models=[s.to_dict() for s in specs])
-    prepared = {}
-    for card in cards:
-        kind = load_kind(card.kind)
-        try:
-            source = resolve_source(card, request)
-            prepared[card.name] = prepare(card, kind, source)
-        except UserError as exc:
-            if card.name in explicit:
-                raise
-            plan.skipped_tasks[card.name] = str(exc)
-            warn(f"skipping task {card.name}: {exc}")
-    if not prepared:
-        reasons = "; ".join(f"{k}: {v}" for k, v in plan.skipped_tasks.items())
-        raise UserError(f"no selected task has data available ({reasons})",
-                        hint="pass --data sample, --data TASK=PATH or --data-dir DIR")
+    prepared = _prepare_tasks(cards, explicit, request, plan, warn)
     plan.tasks = list(prepared)
 
     for spec in specs:
@@ -104,6 +76,49 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
                     generation=load_kind(card.kind).generation_settings(card, options or {}),
                 ))
     return plan
+
+
+def _checked_inputs(models, seeds, overrides, precision, device, tunings):
+    """The model names, seeds, overrides and tuning strategies, checked like the run options of the same names."""
+    from harness.train.device import check_device_request, resolve_precision
+
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    for name, value in overrides.items():       # checked like the run options of the same name
+        if name in CONFIG_FIELDS:
+            parse_value(name, value)
+    seed_list = parse_value("seeds", seeds)
+    model_names = parse_list(models)
+    if not model_names:
+        raise UserError("no models given", hint="e.g. --models bert,gpt2 or --models tiny-bert")
+    check_device_request(device)
+    parse_value("precision", precision)
+    if device == "cpu":
+        resolve_precision(precision, "cpu")     # fp16 on CPU is refused here, before anything runs
+    return model_names, seed_list, overrides, parse_value("tuning", tunings) or ["full"]
+
+
+def _prepare_tasks(cards, explicit: set, request, plan: RunPlan, warn) -> dict:
+    """Task name -> its prepared data; a task picked by family or `all` without data is skipped (noted in plan)."""
+    from harness.data.prepare import prepare
+    from harness.data.sources import resolve_source
+    from harness.tasks.registry import load_kind
+
+    prepared = {}
+    for card in cards:
+        kind = load_kind(card.kind)
+        try:
+            source = resolve_source(card, request)
+            prepared[card.name] = prepare(card, kind, source)
+        except UserError as exc:
+            if card.name in explicit:
+                raise
+            plan.skipped_tasks[card.name] = str(exc)
+            warn(f"skipping task {card.name}: {exc}")
+    if not prepared:
+        reasons = "; ".join(f"{k}: {v}" for k, v in plan.skipped_tasks.items())
+        raise UserError(f"no selected task has data available ({reasons})",
+                        hint="pass --data sample, --data TASK=PATH or --data-dir DIR")
+    return prepared
 
 
 # Run options only kinds that generate text read (TaskKind.uses_generation); other jobs keep them out of their ids.
@@ -151,37 +166,14 @@ def run(config: RunConfig | None = None, *, progress: Callable[[str], None] | No
     quiet_libraries()
     sweep = _sweep_options(config)
     output = Path(config.output) if config.output is not None else default_output()
+    plan = _plan(config, output, warn=lambda m: say(f"warning: {m}"))
     store = ResultStore(output)
-    created = [p for p in (output, *output.parents) if not p.exists()]     # removed again if planning fails
-    store.ensure_writable()
-    try:
-        plan = plan_run(config.models, config.tasks, config.seeds, data=config.data, data_dir=config.data_dir,
-                        tasks_dir=config.tasks_dir, overrides=config.by_role("hp"), precision=config.precision,
-                        device=config.device, options=config.by_role("option"),
-                        trust_remote_code=config.trust_remote_code, tunings=config.tuning, grid=_grid(config),
-                        lora=lora_options(config), warn=lambda m: say(f"warning: {m}"))
-    except BaseException:
-        for folder in created:      # a run that never started leaves nothing behind
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
     from harness.executors import make_executor
     executor_impl = make_executor(config.executor, run=output.name, log=say, options=sweep, store=store)
 
     finished = store.finished_jobs() if config.resume else set()
     todo = [job for job in plan.jobs if job.id not in finished]
-    store.write_run_info({
-        "output": str(output), "started_at": datetime.now().isoformat(timespec="seconds"),
-        "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("harness") else None,
-        "models": plan.models, "tasks": plan.tasks, "skipped_tasks": plan.skipped_tasks,
-        "seeds": sorted({j.seed for j in plan.jobs}), "tunings": list(dict.fromkeys(j.tuning for j in plan.jobs)),
-        "grid": _grid(config), "precision": config.precision, "device": config.device,
-        "overrides": {k: v for k, v in config.by_role("hp").items() if v is not None}, "jobs": len(plan.jobs),
-        "data": {j.task: j.data["source"] for j in plan.jobs}, "config": config.to_dict(),
-        **({"leaderboard": load_leaderboard(config.leaderboard).info()} if config.leaderboard else {}),
-    })
+    store.write_run_info(_run_info(config, plan, output))
     if len(todo) < len(plan.jobs):
         inform(f"resuming: {len(plan.jobs) - len(todo)} of {len(plan.jobs)} jobs already finished in {output}")
     inform(f"running {len(todo)} job(s) → {output / 'results.jsonl'}")
@@ -210,6 +202,40 @@ def run(config: RunConfig | None = None, *, progress: Callable[[str], None] | No
         paths = render(output)
         say(f"report: {paths[0]}")
     return results
+
+
+def _plan(config: RunConfig, output: Path, warn) -> RunPlan:
+    """plan_run for this configuration; a failure removes the folders made for the output."""
+    created = [p for p in (output, *output.parents) if not p.exists()]     # removed again if planning fails
+    ResultStore(output).ensure_writable()
+    try:
+        plan = plan_run(config.models, config.tasks, config.seeds, data=config.data, data_dir=config.data_dir,
+                        tasks_dir=config.tasks_dir, overrides=config.by_role("hp"), precision=config.precision,
+                        device=config.device, options=config.by_role("option"),
+                        trust_remote_code=config.trust_remote_code, tunings=config.tuning, grid=_grid(config),
+                        lora=lora_options(config), warn=warn)
+    except BaseException:
+        for folder in created:      # a run that never started leaves nothing behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+    return plan
+
+
+def _run_info(config: RunConfig, plan: RunPlan, output: Path) -> dict:
+    """What run.json records: the effective configuration and what the plan made of it."""
+    return {
+        "output": str(output), "started_at": datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("harness") else None,
+        "models": plan.models, "tasks": plan.tasks, "skipped_tasks": plan.skipped_tasks,
+        "seeds": sorted({j.seed for j in plan.jobs}), "tunings": list(dict.fromkeys(j.tuning for j in plan.jobs)),
+        "grid": _grid(config), "precision": config.precision, "device": config.device,
+        "overrides": {k: v for k, v in config.by_role("hp").items() if v is not None}, "jobs": len(plan.jobs),
+        "data": {j.task: j.data["source"] for j in plan.jobs}, "config": config.to_dict(),
+        **({"leaderboard": load_leaderboard(config.leaderboard).info()} if config.leaderboard else {}),
+    }
 
 
 class SweepInterrupted(KeyboardInterrupt):
