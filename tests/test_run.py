@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import harness
+from conftest import run_cli
 
 FAST = ["--max-train-samples", "48", "--max-eval-samples", "32", "--epochs", "1", "--latency-requests", "3",
         "--batch-size", "8", "--lr", "3e-3"]
@@ -123,9 +124,10 @@ def test_lists_and_help_do_not_import_torch():
     (["run", "--models", "tiny-bert", "--tasks", "sst2", "--bogus"], "No such option"),
     (["report", "/no/such/run"], "run directory not found"),
 ])
-def test_user_errors_are_one_line_exit_2(cli, tmp_path, args, words):
-    result = cli(*args, cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
+def test_user_errors_are_one_line_exit_2(tmp_path, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*args)
+    assert result.exception is None and result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists()
