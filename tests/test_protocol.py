@@ -7,6 +7,7 @@ import json
 import pytest
 
 import harness
+from conftest import run_cli
 
 QUICK = dict(data="sample", executor="inline", epochs=1, batch_size=8, max_train_samples=24, max_eval_samples=16,
              latency_requests=0, write_report=False, progress=lambda _: None)
@@ -103,9 +104,9 @@ def test_budget_steps_and_seconds(tmp_path):
     (["--lr-grid", "1e-4,fast"], "'fast' is not a number"),
     (["--lora-dropout", "1.5", "--tuning", "lora"], "--lora-dropout"),
 ])
-def test_protocol_option_errors(cli, tmp_path, args, words):
-    result = cli("run", "--models", "tiny-bert", "--tasks", "sst2", "--data", "sample", "--output",
-                 str(tmp_path / "r"), *args)
+def test_protocol_option_errors(tmp_path, args, words):
+    result = run_cli("run", "--models", "tiny-bert", "--tasks", "sst2", "--data", "sample", "--output",
+                     str(tmp_path / "r"), *args)
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "r" / "results.jsonl").exists()
 

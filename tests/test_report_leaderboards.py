@@ -6,6 +6,8 @@ import pytest
 from harness.errors import UserError
 from harness.leaderboards import available, load
 
+from conftest import run_cli
+
 
 def _write(tmp_path, text: str):
     path = tmp_path / "board.yaml"
@@ -65,13 +67,13 @@ def test_typos_get_suggestions(tmp_path):
     assert "smoke" in info.value.hint
 
 
-def test_cli_errors(cli, tmp_path):
-    unknown = cli("run", "--leaderboard", "nope")
+def test_cli_errors(tmp_path):
+    unknown = run_cli("run", "--leaderboard", "nope")
     assert unknown.returncode == 2 and "unknown leaderboard 'nope'" in unknown.stderr
-    mixed = cli("run", "--leaderboard", "smoke", "--models", "tiny-bert")
+    mixed = run_cli("run", "--leaderboard", "smoke", "--models", "tiny-bert")
     assert mixed.returncode == 2 and "--models cannot be combined with --leaderboard" in mixed.stderr
     path = _write(tmp_path, "models: [tiny-bert]\ntasks: [sst3]\n")
-    bad = cli("run", "--leaderboard", str(path))
+    bad = run_cli("run", "--leaderboard", str(path))
     assert bad.returncode == 2 and "field 'tasks'" in bad.stderr and "Traceback" not in bad.stderr
-    listed = cli("list", "leaderboards")
+    listed = run_cli("list", "leaderboards")
     assert "base" in listed.stdout and "smoke" in listed.stdout
