@@ -85,8 +85,8 @@ def test_report_command_prints_the_table(sweep, cli):
 
 
 def test_same_seed_same_metrics_and_torn_line_is_rerun(tmp_path):
-    kwargs = dict(models="tiny-gpt2", tasks="mrpc", data="sample", executor="inline", max_train_samples=40,
-                  max_eval_samples=24, epochs=1, batch_size=8, lr=3e-3, latency_requests=0, write_report=False,
+    kwargs = dict(models="tiny-gpt2", tasks="mrpc", data="sample", executor="inline", max_train_samples=16,
+                  max_eval_samples=8, epochs=1, batch_size=8, lr=3e-3, latency_requests=0, write_report=False,
                   progress=lambda _: None)
     first = harness.run(output=tmp_path / "a", **kwargs)
     second = harness.run(output=tmp_path / "b", **kwargs)
