@@ -1,6 +1,7 @@
 """The Python API. `run` plans, executes and stores a sweep; the CLI calls exactly these functions."""
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,8 @@ from harness.leaderboards import load as load_leaderboard
 from harness.settings import Hyperparameters, parse_list
 from harness.store import ResultStore
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class RunPlan:
@@ -28,7 +31,7 @@ class RunPlan:
 def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Sequence[int] | str = (0,), *,
              data=None, data_dir=None, tasks_dir: Iterable[str] = (), overrides: dict | None = None,
              precision: str = "auto", device: str = "auto", options: dict | None = None,
-             trust_remote_code: bool = False, warn: Callable[[str], None] = lambda _: None,
+             trust_remote_code: bool = False, warn: Callable[[str], None] = logger.warning,
              tunings: Sequence[str] | str = ("full",), grid: dict[str, list] | None = None,
              lora: dict | None = None) -> RunPlan:
     """Expand models x tasks x tunings x grid points x seeds into jobs; validate everything a user can get wrong
@@ -157,29 +160,28 @@ def run(config: RunConfig | None = None, *, progress: Callable[[str], None] | No
     tasks: task names, family names (classification, similarity, ...) or "all".
     data: "sample" for the bundled samples, or a list of "TASK=PATH"; data_dir: a folder of original files.
     Results are appended to OUTPUT/results.jsonl; with resume=True finished jobs are not run again.
-    `progress` receives the lines a terminal would show.
+    `progress` receives the display's lines (started and finished jobs); messages go to the `harness` logger
+    (the command line shows them on stderr). Warnings that jobs raise are left to the caller's filters.
     """
-    say = progress or (lambda message: print(message, file=sys.stderr))
-    config = _effective_config(config, options, note=say)
-    inform = (lambda _: None) if config.quiet else say
-    from harness.executors.worker import quiet_libraries
-    quiet_libraries()
+    config = _effective_config(config, options, note=logger.info)
     sweep = _sweep_options(config)
     output = Path(config.output) if config.output is not None else default_output()
-    plan = _plan(config, output, warn=lambda m: say(f"warning: {m}"))
+    plan = _plan(config, output, warn=logger.warning)
     store = ResultStore(output)
     from harness.executors import make_executor
-    executor_impl = make_executor(config.executor, run=output.name, log=say, options=sweep, store=store)
+    executor_impl = make_executor(config.executor, run=output.name, options=sweep, store=store)
 
     finished = store.finished_jobs() if config.resume else set()
     todo = [job for job in plan.jobs if job.id not in finished]
     store.write_run_info(_run_info(config, plan, output))
-    if len(todo) < len(plan.jobs):
-        inform(f"resuming: {len(plan.jobs) - len(todo)} of {len(plan.jobs)} jobs already finished in {output}")
-    inform(f"running {len(todo)} job(s) → {output / 'results.jsonl'}")
+    if len(todo) < len(plan.jobs) and not config.quiet:
+        logger.info("resuming: %d of %d jobs already finished in %s", len(plan.jobs) - len(todo), len(plan.jobs),
+                    output)
+    if not config.quiet:
+        logger.info("running %d job(s) → %s", len(todo), output / "results.jsonl")
 
     from harness.schedule.progress import Progress
-    display = Progress(len(todo), quiet=config.quiet, sink=progress)
+    display = Progress(len(todo), quiet=config.quiet, sink=progress).open()
 
     def on_result(job: Job, record: dict, predictions: dict | None) -> None:
         if predictions is not None:
@@ -200,7 +202,7 @@ def run(config: RunConfig | None = None, *, progress: Callable[[str], None] | No
     if config.write_report and results:
         from harness.report import write_report as render
         paths = render(output)
-        say(f"report: {paths[0]}")
+        logger.info("report: %s", paths[0])
     return results
 
 

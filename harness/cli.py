@@ -8,6 +8,7 @@ import click
 
 from harness.config.click_options import given_values, run_options
 from harness.errors import UserError
+from harness.logs import LEVELS, configure_cli_logging
 
 EPILOG_RUN = """\b
 Examples:
@@ -73,7 +74,10 @@ class HarnessGroup(click.Group):
 
 @click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="harness")
-def main():
+@click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True,
+              help="Messages shown on stderr (debug adds the traceback of each failed job).")
+@click.option("--verbose", "-v", is_flag=True, help="Same as --log-level debug.")
+def main(log_level, verbose):
     """Fine-tune pretrained language models on downstream tasks and compare them.
 
     \b
@@ -82,6 +86,7 @@ def main():
       harness list tasks                # the registered tasks
       harness report runs/<timestamp>   # leaderboard of a run
     """
+    configure_cli_logging("debug" if verbose else log_level)
 
 
 @main.command(epilog=EPILOG_RUN)
@@ -106,7 +111,9 @@ def run(config_file, print_config, **options):
         click.echo(to_yaml(config), nl=False)
         return
     from harness.api import run as api_run
+    from harness.executors.worker import quiet_libraries
 
+    quiet_libraries()       # this process is ours: inline jobs run here, and their chatter stays out as in workers
     results = api_run(config)
     if results and config.write_report:
         _print_leaderboard(results[0]["run"], config.output)

@@ -79,7 +79,10 @@ def base_record(job: Job, run: str) -> dict[str, Any]:
 
 
 def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None) -> tuple[dict, dict | None]:
-    """Run a job; returns (result record, per-example predictions or None). Never raises."""
+    """Run a job; returns (result record, per-example predictions or None). Never raises.
+
+    log: takes the job's status as it goes (its phase, epoch lines) for the sweep's display; diagnostics go to
+    `logging`."""
     from harness.errors import Unsupported, error_type_of
     from harness.measure import PeakGPU, PeakRSS, release_freed_memory
 
@@ -103,8 +106,7 @@ def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None
     except Exception as exc:  # noqa: BLE001 - a job's failure is data, not a crash
         record.status, record.error = "failed", f"{type(exc).__name__}: {exc}".strip()
         record.error_type = error_type_of(exc)
-        record.traceback = traceback.format_exc(limit=-8)
-        log(record.traceback)
+        record.traceback = traceback.format_exc(limit=-8)     # the executor logs it (harness.executors.delivery)
     record.wall_seconds = round(time.perf_counter() - started, 3)
     record.finished_at = now()
     return record.to_dict(), predictions

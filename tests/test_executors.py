@@ -19,10 +19,9 @@ import pytest
 
 from harness.executors import SweepOptions
 from harness.executors.local import LocalExecutor
-from harness.job import base_record
-from harness.job import Job
+from harness.job import Job, base_record
 from harness.schedule.devices import Device
-from harness.schedule.progress import Progress
+from harness.schedule.progress import JobStarted, JobStatus, Progress
 from harness.store import ResultStore
 
 FAKE = "test_executors:fake_job"
@@ -51,6 +50,7 @@ def fake_job(job: Job, run: str = "", log=lambda _: None):
             marker.write_text("")
             time.sleep(0.2)
             record["error"] = "OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"
+            record["error_type"] = "out_of_memory"        # as run_job classifies torch.cuda.OutOfMemoryError
             return record, None
     time.sleep(float(job.options.get("seconds", 0)))
     record.update(status="ok", score=1.0, primary_metric="accuracy")
@@ -82,19 +82,23 @@ def make_job(seed: int, source: str = "/nonexistent", **options) -> Job:
 
 
 class Recorder(Progress):
+    """The display, keeping every event it was shown."""
+
     def __init__(self, total):
         super().__init__(total, quiet=True, tty=False, sink=lambda _: None)
-        self.updates, self.starts, self.messages = [], [], []
+        self.events = []
 
-    def started(self, job_id, label, where):
-        self.starts.append((job_id, where))
-        super().started(job_id, label, where)
+    def emit(self, event):
+        self.events.append(event)
+        super().emit(event)
 
-    def update(self, job_id, text):
-        self.updates.append((job_id, text))
+    @property
+    def updates(self):
+        return [(e.job_id, e.text) for e in self.events if isinstance(e, JobStatus)]
 
-    def message(self, text):
-        self.messages.append(text)
+    @property
+    def starts(self):
+        return [(e.job_id, e.where) for e in self.events if isinstance(e, JobStarted)]
 
 
 def run_jobs(jobs, *, store=None, devices=None, **options):
@@ -164,23 +168,27 @@ def test_each_worker_sees_only_its_gpu_and_small_jobs_share_one(checkpoint):
     assert all(r["schedule"]["estimate_basis"] == "formula" for r in records)
 
 
-def test_out_of_memory_while_sharing_is_retried_alone(tmp_path, checkpoint):
+def test_out_of_memory_while_sharing_is_retried_alone(tmp_path, checkpoint, caplog):
     gpus = [Device("cuda", 0, "0", "GPU", 80 * GiB, 80 * GiB)]
     jobs = [make_job(0, source=checkpoint, seconds=1.0), make_job(1, source=checkpoint, fault="oom_once",
                                                                    marker=str(tmp_path / "oom"))]
-    records, progress = run_jobs(jobs, devices=gpus, jobs_per_gpu=2)
+    with caplog.at_level("INFO", logger="harness"):
+        records, progress = run_jobs(jobs, devices=gpus, jobs_per_gpu=2)
     assert [r["status"] for r in records] == ["ok", "ok"]
     assert records[1]["schedule"]["attempt"] == 2 and records[1]["schedule"]["exclusive"]
-    assert any("trying again alone" in m for m in progress.messages)
+    assert any("trying again alone" in m for m in caplog.messages)
+    assert progress.done == 2 and not progress.running
 
 
-def test_jobs_finished_meanwhile_by_another_run_are_skipped(tmp_path):
+def test_jobs_finished_meanwhile_by_another_run_are_skipped(tmp_path, caplog):
     store = ResultStore(tmp_path)
     jobs = [make_job(0), make_job(1)]
     store.append({**base_record(jobs[1], "other"), "status": "ok"})     # another driver finished it
-    records, progress = run_jobs(jobs, store=store, workers=1)
+    with caplog.at_level("INFO", logger="harness"):
+        records, progress = run_jobs(jobs, store=store, workers=1)
     assert [r["job"] for r in records] == [jobs[0].id]
-    assert any("finished meanwhile" in m for m in progress.messages)
+    assert any("finished meanwhile" in m for m in caplog.messages)
+    assert progress.total == 1
 
 
 def test_workers_die_with_their_driver(tmp_path):

@@ -5,6 +5,9 @@
   estimates fit, data-parallel jobs through `accelerate launch`); a crash, hang or kill of one job becomes a `failed`
   result and the worker is replaced, so the sweep goes on.
 - ray: the same job function as Ray tasks (fractional `num_gpus` for packing) on a local or existing Ray cluster.
+
+Each executor tells the display what happens through typed events (harness.schedule.progress), logs diagnostics
+with `logging`, and hands results over through harness.executors.delivery, the same for all of them.
 """
 from __future__ import annotations
 
@@ -63,15 +66,15 @@ def check_executor(name: str) -> None:
             raise ray_missing_error() from None
 
 
-def make_executor(name: str, *, run: str, workers: int = 1, job_timeout: float | None = None, log=print,
+def make_executor(name: str, *, run: str, workers: int = 1, job_timeout: float | None = None,
                   options: SweepOptions | None = None, store=None, job_fn: str | None = None) -> Executor:
     check_executor(name)
     options = options or SweepOptions(workers=workers, job_timeout=job_timeout)
     if name == "inline":
         from harness.executors.inline import InlineExecutor
-        return InlineExecutor(run=run, log=log)
+        return InlineExecutor(run=run, job_fn=job_fn)
     if name == "ray":
         from harness.executors.ray_executor import RayExecutor
-        return RayExecutor(run=run, options=options, log=log, store=store, job_fn=job_fn)
+        return RayExecutor(run=run, options=options, store=store, job_fn=job_fn)
     from harness.executors.local import LocalExecutor
-    return LocalExecutor(run=run, options=options, log=log, store=store, job_fn=job_fn)
+    return LocalExecutor(run=run, options=options, store=store, job_fn=job_fn)

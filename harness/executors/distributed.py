@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) != 2:
         print("usage: python -m harness.executors.distributed JOB.json OUT.json", file=sys.stderr)
         return 2
-    from harness.executors.worker import die_with_parent, no_cross_process_locks, quiet_libraries
+    from harness.executors.processes import die_with_parent
+    from harness.executors.worker import no_cross_process_locks, quiet_libraries
 
     die_with_parent()          # the launcher (torchrun's agent) gone: this rank must not linger in a collective
     quiet_libraries()

@@ -12,31 +12,34 @@ its GPU is tried once more alone before it counts as failed. Workers say when ea
 measurement windows with the result; the driver records in `schedule.shared` how many other jobs ran on the same
 device during each measurement (harness.schedule.sharing). Ctrl-C (KeyboardInterrupt in the driver) kills every
 worker and launcher and propagates; results already stored stay.
+
+One sweep (`_Sweep`) loops over four steps: skip jobs finished elsewhere, dispatch placed jobs (to idle workers or
+as launches), collect what the workers sent (results, deaths, timeouts), reap finished or overdue launches.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
-import shutil
-import signal
-import subprocess
-import tempfile
 import time
 from collections import deque
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import wait
-from pathlib import Path
 
+from harness.errors import OUT_OF_MEMORY, TIMEOUT
 from harness.executors import SweepOptions
-from harness.executors.worker import DEFAULT_JOB_FN
-from harness.job import failed_record
-from harness.job import Job
+from harness.executors.delivery import Delivery
+from harness.executors.launches import Launch
+from harness.executors.processes import death_error_type, death_reason, scoped_environment
+from harness.executors.worker import DEFAULT_JOB_FN, Began, Outcome, RunJob
+from harness.job import Job, failed_record
 from harness.schedule.devices import Device, discover
 from harness.schedule.memory import MemoryModel
 from harness.schedule.placement import Placement, Scheduler
-from harness.schedule.progress import NullProgress
+from harness.schedule.progress import JobRequeued, JobsSkipped, JobStarted, JobStatus, NullProgress
 from harness.schedule.sharing import DeviceSharing, measured
+
+logger = logging.getLogger(__name__)
 
 POLL_S = 0.5
 
@@ -48,57 +51,43 @@ class _Worker:
     device: Device
     placement: Placement | None = None
     started: float = 0.0
-    result: tuple | None = None      # (record, predictions, retiring, timing), read but not handled yet
+    outcome: Outcome | None = None      # read but not handled yet
 
-
-@dataclass(eq=False)
-class _Launch:
-    placement: Placement
-    process: subprocess.Popen
-    folder: Path
-    started: float
-    log_file: object = field(repr=False, default=None)
-
-
-@contextmanager
-def _environment(values: dict[str, str | None]):
-    """Temporarily set environment variables (a spawned child copies the environment when it starts)."""
-    saved = {k: os.environ.get(k) for k in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    def stop(self, graceful: bool = False) -> None:
+        if graceful and self.process.is_alive():
+            try:
+                self.conn.send(None)
+            except (OSError, BrokenPipeError, ValueError):
+                pass
+            self.process.join(timeout=0.5)     # an idle worker holds nothing: no need to wait long
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+        self.placement = None
 
 
 def is_oom(record: dict) -> bool:
-    error = (record.get("error") or "").lower()
-    return record.get("status") == "failed" and ("out of memory" in error or "outofmemoryerror" in error)
+    return record.get("status") == "failed" and record.get("error_type") == OUT_OF_MEMORY
+
+
+def _timeout_reason(timeout: float) -> str:
+    return f"timed out after {timeout:g} s (--job-timeout)"
 
 
 class LocalExecutor:
-    def __init__(self, run: str, options: SweepOptions | None = None, log=lambda _: None, store=None,
-                 job_fn: str | None = None, devices: list[Device] | None = None):
-        self.run_name, self.log, self.store = run, log, store
+    def __init__(self, run: str, options: SweepOptions | None = None, store=None, job_fn: str | None = None,
+                 devices: list[Device] | None = None):
+        self.run_name, self.store = run, store
         self.options = options or SweepOptions()
         self.job_fn = job_fn or DEFAULT_JOB_FN
         self.devices = devices
         self._ctx = mp.get_context("spawn")   # fork after torch initialises threads or CUDA is unsafe
 
-    # ------------------------------------------------------------------------------------------------ processes
-
-    def _threads(self, total_workers: int) -> int:
-        return max(1, (os.cpu_count() or 1) // max(1, total_workers))
-
-    def _spawn(self, device: Device, threads: int) -> _Worker:
+    def spawn(self, device: Device, threads: int) -> _Worker:
         from harness.executors.worker import worker_main
 
         parent, child = self._ctx.Pipe()
@@ -108,87 +97,10 @@ class LocalExecutor:
         if device.kind == "cuda":
             env["CUDA_VISIBLE_DEVICES"] = device.visible_id
         process = self._ctx.Process(target=worker_main, args=(child, threads, self.job_fn, os.getpid()), daemon=True)
-        with _environment(env):
+        with scoped_environment(env):       # a spawned child copies the environment when it starts
             process.start()
         child.close()
         return _Worker(process=process, conn=parent, device=device)
-
-    @staticmethod
-    def _stop(worker: _Worker, graceful: bool = False) -> None:
-        if graceful and worker.process.is_alive():
-            try:
-                worker.conn.send(None)
-            except (OSError, BrokenPipeError, ValueError):
-                pass
-            worker.process.join(timeout=0.5)     # an idle worker holds nothing: no need to wait long
-        if worker.process.is_alive():
-            worker.process.kill()
-            worker.process.join(timeout=5)
-        try:
-            worker.conn.close()
-        except OSError:
-            pass
-        worker.placement = None
-
-    def _launch(self, placement: Placement) -> _Launch:
-        from harness.executors.distributed import launch_command, launch_env, write_job_file
-
-        folder = Path(tempfile.mkdtemp(prefix=f"harness-ddp-{placement.job.id}-"))
-        job_file, out_file = folder / "job.json", folder / "result.json"
-        write_job_file(job_file, placement.job, self.run_name)
-        cmd = launch_command(job_file, out_file, processes=placement.processes,
-                             accelerate_config=self.options.accelerate_config)
-        ids = [d.visible_id for d in placement.devices] if placement.devices[0].kind == "cuda" else None
-        log_file = open(folder / "launch.log", "wb")
-        process = subprocess.Popen(cmd, env=launch_env(ids, placement.processes), stdin=subprocess.DEVNULL,
-                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-                                   preexec_fn=_parent_death_sigterm)
-        return _Launch(placement=placement, process=process, folder=folder, started=time.monotonic(),
-                       log_file=log_file)
-
-    @staticmethod
-    def _kill_launch(launch: _Launch) -> None:
-        """Stop a launcher and every rank. torchrun starts ranks in sessions of their own, so killing the
-        launcher's process group is not enough: SIGTERM first (the launcher stops its ranks), then SIGKILL to
-        whatever of its process tree is left."""
-        if launch.process.poll() is None:
-            family = _descendants(launch.process.pid)
-            try:
-                os.killpg(launch.process.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                launch.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            family |= _descendants(launch.process.pid)
-            for pid in [launch.process.pid, *family]:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            try:
-                launch.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # pragma: no cover
-                pass
-        if launch.log_file is not None:
-            launch.log_file.close()
-
-    def _launch_outcome(self, launch: _Launch, reason: str | None) -> tuple[dict, dict | None]:
-        from harness.executors.distributed import read_outcome
-
-        job = launch.placement.job
-        record, predictions = (None, None) if reason else read_outcome(launch.folder / "result.json")
-        if record is None:
-            if reason is None:
-                tail = _last_line(launch.folder / "launch.log")
-                reason = f"data-parallel launch exited with code {launch.process.returncode}" + \
-                         (f": {tail}" if tail else "")
-            record, predictions = failed_record(job, self.run_name, reason), None
-        shutil.rmtree(launch.folder, ignore_errors=True)
-        return record, predictions
-
-    # -------------------------------------------------------------------------------------------------- the loop
 
     def run(self, jobs: list[Job], on_result, progress=None) -> None:
         if jobs:
@@ -201,20 +113,21 @@ class _Sweep:
     def __init__(self, executor: LocalExecutor, jobs: list[Job], on_result, progress):
         from harness.executors.distributed import is_sharded_config
 
-        self.ex, self.on_result, self.progress = executor, on_result, progress
+        self.ex, self.progress = executor, progress
         options = executor.options
         self.memory = MemoryModel(executor.store.load() if executor.store is not None else [])
+        self.deliver = Delivery(on_result, progress, self.memory)
         self.scheduler = Scheduler(executor.devices or discover(options.device), memory=self.memory,
                                    jobs_per_gpu=options.jobs_per_gpu, cpu_workers=options.workers,
                                    parallel=options.parallel, num_processes=options.num_processes,
-                                   sharded=is_sharded_config(options.accelerate_config), log=progress.message)
+                                   sharded=is_sharded_config(options.accelerate_config))
         ordered = self.scheduler.order(jobs)
         self.pending: deque = deque((job, 1, False) for job in ordered)
         any_single = any(not self.scheduler.need(job).distributed for job in ordered)
         self.total_workers = min(self.scheduler.total_slots, len(jobs)) if any_single else 0
-        self.threads = executor._threads(self.total_workers or 1)
+        self.threads = max(1, (os.cpu_count() or 1) // max(1, self.total_workers))
         self.workers: list[_Worker] = []
-        self.launches: list[_Launch] = []
+        self.launches: list[Launch] = []
         self.sharing = DeviceSharing()
         self.timeout = options.job_timeout
 
@@ -223,20 +136,20 @@ class _Sweep:
         for state in self.scheduler.states:
             wanted = state.slots if state.device.kind == "cpu" else 1
             for _ in range(min(wanted, self.total_workers - len(self.workers))):
-                self.workers.append(self.ex._spawn(state.device, self.threads))
+                self.workers.append(self.ex.spawn(state.device, self.threads))
         try:
             while self.pending or any(w.placement for w in self.workers) or self.launches:
                 self._skip_finished_elsewhere()
                 self._dispatch()
                 self._collect()
-                self._check_launches()
+                self._reap_launches()
                 self.progress.tick()
         finally:
             for worker in self.workers:
-                self.ex._stop(worker, graceful=worker.placement is None)
+                worker.stop(graceful=worker.placement is None)
             for launch in self.launches:
-                self.ex._kill_launch(launch)
-                shutil.rmtree(launch.folder, ignore_errors=True)
+                launch.stop()
+                launch.discard()
 
     def _skip_finished_elsewhere(self) -> None:
         """Jobs another driver on the same output finished meanwhile are not run again."""
@@ -244,25 +157,27 @@ class _Sweep:
             return
         elsewhere = self.ex.store.finished_now()
         kept = [e for e in self.pending if e[0].id not in elsewhere] if elsewhere else list(self.pending)
-        if len(kept) < len(self.pending):
-            self.progress.message(f"{len(self.pending) - len(kept)} job(s) were finished meanwhile by another run "
-                                  "on this output; skipping them")
-            self.progress.total -= len(self.pending) - len(kept)
+        skipped = len(self.pending) - len(kept)
+        if skipped:
+            logger.info("%d job(s) were finished meanwhile by another run on this output; skipping them", skipped)
+            self.progress.emit(JobsSkipped(skipped))
             self.pending.clear()
             self.pending.extend(kept)
+
+    # ------------------------------------------------------------------------------------------------ dispatch
 
     def _dispatch(self) -> None:
         for placement in self.scheduler.assign(self.pending):
             job = placement.job
             if placement.distributed:
-                launch = self.ex._launch(placement)
+                launch = Launch.start(placement, self.ex.run_name, self.ex.options.accelerate_config)
                 self.sharing.began(placement, _labels(placement), launch.started)
                 self.launches.append(launch)
             else:
                 worker = self._idle_worker(placement.devices[0])
                 worker.placement, worker.started = placement, time.monotonic()
-                worker.conn.send((job.to_dict(), self.ex.run_name))
-            self.progress.started(job.id, job.label, placement.where)
+                worker.conn.send(RunJob(job.to_dict(), self.ex.run_name))
+            self.progress.emit(JobStarted(job.id, job.label, placement.where))
 
     def _idle_worker(self, device: Device) -> _Worker:
         worker = next((w for w in self.workers if w.placement is None and w.device == device
@@ -270,89 +185,94 @@ class _Sweep:
         if worker is None:
             for dead in [w for w in self.workers if w.placement is None and not w.process.is_alive()
                          and w.device == device]:
-                self.ex._stop(dead)
+                dead.stop()
                 self.workers.remove(dead)
-            worker = self.ex._spawn(device, self.threads)
+            worker = self.ex.spawn(device, self.threads)
             self.workers.append(worker)
         return worker
+
+    # ------------------------------------------------------------------------------------------------- collect
 
     def _collect(self) -> None:
         """Read what the busy workers sent; handle their results, deaths and timeouts.
 
         Before a result is handled, every pipe is read once more: a neighbour that began before this result was
-        sent has its "began" message in its pipe by then, so the count of jobs sharing the device is exact."""
+        sent has its Began message in its pipe by then, so the count of jobs sharing the device is exact."""
         busy = [w for w in self.workers if w.placement is not None]
         handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
         if handles:
-            wait(handles, timeout=0 if any(w.result for w in busy) else POLL_S)
+            wait(handles, timeout=0 if any(w.outcome for w in busy) else POLL_S)
         elif self.launches:
             time.sleep(POLL_S)
         known_until = time.monotonic()
         for worker in busy:
             self._read(worker)
-        done = [w for w in busy if w.result is not None]
+        done = [w for w in busy if w.outcome is not None]
         if done:
             known_until = time.monotonic()
             for worker in busy:
                 self._read(worker)
         for worker in done:
-            self._handle_result(worker)
+            self._handle_outcome(worker)
         for worker in busy:
-            if worker.placement is not None and worker.result is None:
-                self._check_alive(worker)
+            if worker.placement is not None and worker.outcome is None:
+                self._reap(worker)
         self.sharing.prune(known_until)
 
     def _read(self, worker: _Worker) -> None:
         try:
-            while worker.result is None and worker.conn.poll():
+            while worker.outcome is None and worker.conn.poll():
                 message = worker.conn.recv()
-                if message[0] == "progress":
-                    self.progress.update(message[1], message[2])
-                elif message[0] == "began":
-                    self.sharing.began(worker.placement, _labels(worker.placement), message[2])
-                elif message[0] == "result":
-                    worker.result = message[1:]
+                if isinstance(message, JobStatus):
+                    self.progress.emit(message)
+                elif isinstance(message, Began):
+                    self.sharing.began(worker.placement, _labels(worker.placement), message.clock)
+                elif isinstance(message, Outcome):
+                    worker.outcome = message
         except (EOFError, OSError):
             pass
 
-    def _handle_result(self, worker: _Worker) -> None:
-        record, predictions, retiring, timing = worker.result
-        placement, worker.placement, worker.result = worker.placement, None, None
-        self.sharing.ended(placement, timing["ended"])
-        shared = self.sharing.shared(placement, timing["windows"], measured(record))
-        self._finish(placement, record, predictions, shared)
-        if retiring:        # it exits by itself (see worker.should_retire); start its successor
-            self.ex._stop(worker, graceful=True)
+    def _handle_outcome(self, worker: _Worker) -> None:
+        outcome = worker.outcome
+        placement, worker.placement, worker.outcome = worker.placement, None, None
+        self.sharing.ended(placement, outcome.ended)
+        shared = self.sharing.shared(placement, outcome.windows, measured(outcome.record))
+        self._finish(placement, outcome.record, outcome.predictions, shared)
+        if outcome.retiring:        # it exits by itself (see worker.should_retire); start its successor
+            worker.stop(graceful=True)
             self.workers.remove(worker)
             if self.pending:
-                self.workers.append(self.ex._spawn(worker.device, self.threads))
+                self.workers.append(self.ex.spawn(worker.device, self.threads))
 
-    def _check_alive(self, worker: _Worker) -> None:
-        reason = None
+    # ---------------------------------------------------------------------------------------------------- reap
+
+    def _reap(self, worker: _Worker) -> None:
+        """A busy worker that died or outlived --job-timeout: its job fails, the worker goes."""
+        reason = error_type = None
         if not worker.process.is_alive():
             worker.process.join(timeout=1)
-            reason = _death_reason(worker.process.exitcode)
+            reason, error_type = death_reason(worker.process.exitcode), death_error_type(worker.process.exitcode)
         elif self.timeout and time.monotonic() - worker.started > self.timeout:
-            reason = f"timed out after {self.timeout:g} s (--job-timeout)"
+            reason, error_type = _timeout_reason(self.timeout), TIMEOUT
         if reason is not None:
             placement = worker.placement
-            self.ex._stop(worker)
+            worker.stop()
             self.workers.remove(worker)
             self.sharing.ended(placement, time.monotonic())
-            self._finish(placement, failed_record(placement.job, self.ex.run_name, reason), None, {})
+            self._finish(placement, failed_record(placement.job, self.ex.run_name, reason, error_type), None, {})
 
-    def _check_launches(self) -> None:
+    def _reap_launches(self) -> None:
+        """Finished launches deliver their result; overdue ones are stopped and fail."""
         for launch in list(self.launches):
             reason = None
-            if launch.process.poll() is None:
-                if self.timeout and time.monotonic() - launch.started > self.timeout:
-                    reason = f"timed out after {self.timeout:g} s (--job-timeout)"
-                else:
+            if launch.running():
+                if not (self.timeout and time.monotonic() - launch.started > self.timeout):
                     continue
-            self.ex._kill_launch(launch)
+                reason = _timeout_reason(self.timeout)
+            launch.stop()
             self.launches.remove(launch)
             self.sharing.ended(launch.placement, time.monotonic())
-            record, predictions = self.ex._launch_outcome(launch, reason)
+            record, predictions = launch.outcome(self.ex.run_name, reason)
             # ranks report no windows: their whole launch counts (it holds its devices alone, so this gives 0)
             self._finish(launch.placement, record, predictions,
                          self.sharing.shared(launch.placement, {}, measured(record)))
@@ -361,66 +281,12 @@ class _Sweep:
         self.scheduler.release(placement)
         job = placement.job
         if is_oom(record) and placement.shared and placement.attempt == 1 and not placement.distributed:
-            self.progress.message(f"{job.label}: out of GPU memory while sharing {placement.where}; "
-                                  "trying again alone")
+            logger.info("%s: out of GPU memory while sharing %s; trying again alone", job.label, placement.where)
             self.pending.appendleft((job, 2, True))
-            self.progress.running.pop(job.id, None)
+            self.progress.emit(JobRequeued(job.id))
             return
-        schedule = record.setdefault("schedule", placement.summary())
-        schedule["shared"] = shared
-        self.memory.observe(record)
-        self.on_result(job, record, predictions)
-        self.progress.finished(job.id, job.label, record)
+        self.deliver(job, record, predictions, placement.summary(), shared=shared)
 
 
 def _labels(placement: Placement) -> tuple[str, ...]:
     return tuple(device.label for device in placement.devices)
-
-
-def _parent_death_sigterm() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every process below `pid` (Linux /proc; empty elsewhere)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = entry.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    found, stack = set(), [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
-
-
-def _last_line(path: Path) -> str:
-    try:
-        lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
-    except OSError:
-        return ""
-    for line in reversed(lines):
-        if "Error" in line or "error" in line:
-            return line[:300]
-    return lines[-1][:300] if lines else ""
-
-
-def _death_reason(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        hint = " (out of memory?)" if name == "SIGKILL" else ""
-        return f"worker process died with {name}{hint}"
-    return f"worker process exited unexpectedly with code {exitcode}"

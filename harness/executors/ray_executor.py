@@ -15,15 +15,20 @@ Data-parallel (multi-GPU) jobs are not run under Ray: each job takes at most one
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
+from collections import deque
 
+from harness.errors import TIMEOUT, WORKER_DIED
 from harness.executors import SweepOptions
+from harness.executors.delivery import Delivery, guarded_run
 from harness.executors.worker import DEFAULT_JOB_FN
-from harness.job import failed_record
-from harness.job import Job
-from harness.schedule.progress import NullProgress
+from harness.job import Job, failed_record
+from harness.schedule.progress import JobStarted, NullProgress
+
+logger = logging.getLogger(__name__)
 
 FORWARDED_ENV = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME", "HARNESS_CACHE", "TRANSFORMERS_OFFLINE",
                  "TOKENIZERS_PARALLELISM")
@@ -33,14 +38,9 @@ DEFAULT_GPU_BYTES = 80 * 1024 ** 3
 def _ray_job(job_dict: dict, run: str, job_fn: str):
     """The Ray task: run one job in a Ray worker; never raises."""
     from harness.executors.worker import load_function, quiet_libraries
-    from harness.job import Job as _Job
 
     quiet_libraries()
-    job = _Job.from_dict(job_dict)
-    try:
-        record, predictions = load_function(job_fn)(job, run=run)
-    except Exception as exc:  # noqa: BLE001 - a job's failure is data
-        record, predictions = failed_record(job, run, f"{type(exc).__name__}: {exc}"), None
+    record, predictions = guarded_run(load_function(job_fn), Job.from_dict(job_dict), run)
     try:
         import ray
 
@@ -62,9 +62,8 @@ def gpu_fraction(estimate_bytes: int | None, gpu_bytes: int, jobs_per_gpu: int |
 
 
 class RayExecutor:
-    def __init__(self, run: str, options: SweepOptions | None = None, log=lambda _: None, store=None,
-                 job_fn: str | None = None):
-        self.run_name, self.log, self.store = run, log, store
+    def __init__(self, run: str, options: SweepOptions | None = None, store=None, job_fn: str | None = None):
+        self.run_name, self.store = run, store
         self.options = options or SweepOptions()
         self.job_fn = job_fn or DEFAULT_JOB_FN
 
@@ -94,28 +93,13 @@ class RayExecutor:
             return
         ray, started_here = self._init()
         if self.options.parallel == "data":
-            progress.message("warning: --executor ray runs each job on at most one GPU; --parallel data is ignored")
-        from collections import deque
-
+            logger.warning("--executor ray runs each job on at most one GPU; --parallel data is ignored")
         from harness.schedule.memory import MemoryModel
 
         memory = MemoryModel(self.store.load() if self.store is not None else [])
-        resources = ray.cluster_resources()
-        cluster_gpus, cluster_cpus = float(resources.get("GPU", 0)), float(resources.get("CPU", 1))
-        gpu_bytes = _local_gpu_bytes() or DEFAULT_GPU_BYTES
+        deliver = Delivery(on_result, progress, memory)
         task = ray.remote(_ray_job)
-        queue = deque()
-        for job in jobs:
-            if cluster_gpus > 0 and job.device != "cpu":
-                gpus = gpu_fraction(memory.estimate(job).bytes, gpu_bytes, self.options.jobs_per_gpu)
-                queue.append((job, gpus, f"ray:gpu×{gpus:g}"))
-            else:
-                queue.append((job, 0, "ray:cpu"))
-        # Submit only what the cluster can run at once, so a job's clock (--job-timeout) starts when it starts.
-        smallest = min((g for _, g, _ in queue if g), default=0)
-        window = max(1, int(cluster_cpus))
-        if smallest:
-            window = max(1, min(window, int(cluster_gpus / smallest + 1e-9)))
+        queue, window = self._queue(jobs, memory, ray.cluster_resources())
         pending: dict = {}
         overdue: set = set()
         try:
@@ -125,7 +109,7 @@ class RayExecutor:
                     ref = task.options(num_gpus=gpus, num_cpus=1, max_retries=0).remote(
                         job.to_dict(), self.run_name, self.job_fn)
                     pending[ref] = (job, time.monotonic(), where)
-                    progress.started(job.id, job.label, where)
+                    progress.emit(JobStarted(job.id, job.label, where))
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
                 for ref in ready:
                     job, _, where = pending.pop(ref)
@@ -134,11 +118,9 @@ class RayExecutor:
                     except Exception as exc:  # noqa: BLE001 - RayTaskError, WorkerCrashedError, cancellation
                         reason = (f"timed out after {self.options.job_timeout:g} s (--job-timeout)"
                                   if ref in overdue else _ray_reason(exc))
-                        record, predictions = failed_record(job, self.run_name, reason), None
-                    record.setdefault("schedule", {"where": where, "executor": "ray"})
-                    memory.observe(record)
-                    on_result(job, record, predictions)
-                    progress.finished(job.id, job.label, record)
+                        error_type = TIMEOUT if ref in overdue else WORKER_DIED
+                        record, predictions = failed_record(job, self.run_name, reason, error_type), None
+                    deliver(job, record, predictions, {"where": where, "executor": "ray"})
                 timeout = self.options.job_timeout
                 if timeout:
                     now = time.monotonic()
@@ -155,6 +137,25 @@ class RayExecutor:
                     pass
             if started_here:
                 ray.shutdown()
+
+
+    def _queue(self, jobs: list[Job], memory, resources: dict) -> tuple:
+        """(job, num_gpus, where) per job, and how many tasks to keep submitted: only what the cluster can run at
+        once, so a job's clock (--job-timeout) starts when it starts."""
+        cluster_gpus, cluster_cpus = float(resources.get("GPU", 0)), float(resources.get("CPU", 1))
+        gpu_bytes = _local_gpu_bytes() or DEFAULT_GPU_BYTES
+        queue = deque()
+        for job in jobs:
+            if cluster_gpus > 0 and job.device != "cpu":
+                gpus = gpu_fraction(memory.estimate(job).bytes, gpu_bytes, self.options.jobs_per_gpu)
+                queue.append((job, gpus, f"ray:gpu×{gpus:g}"))
+            else:
+                queue.append((job, 0, "ray:cpu"))
+        smallest = min((g for _, g, _ in queue if g), default=0)
+        window = max(1, int(cluster_cpus))
+        if smallest:
+            window = max(1, min(window, int(cluster_gpus / smallest + 1e-9)))
+        return queue, window
 
 
 def _ray_reason(exc: Exception) -> str:

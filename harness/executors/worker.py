@@ -1,13 +1,15 @@
 """The worker process: receives jobs over a pipe, runs them, sends progress and results back. Runs until told to stop.
 
-Messages to the driver: ("began", job_id, clock) when a job starts, ("progress", job_id, text) while it runs (the
-training loop's epoch lines), then ("result", record, predictions, retiring, timing), timing being the job's end
-and its measurement windows on the same clock (time.monotonic(), shared by every process of the machine): the
-driver counts from these how many other jobs shared the device during each measurement (harness.schedule.sharing).
-The driver owns the store; a worker never writes it.
+Messages, all small dataclasses: the driver sends RunJob (None to stop); the worker answers Began when a job starts,
+JobStatus (harness.schedule.progress) while it runs (its phase, the training loop's epoch lines), then Outcome:
+record, predictions, whether the worker retires, and the job's end and measurement windows on the same clock
+(time.monotonic(), shared by every process of the machine): the driver counts from these how many other jobs
+shared the device during each measurement (harness.schedule.sharing). The driver owns the store; a worker never
+writes it.
 
 A worker ignores Ctrl-C (the terminal sends SIGINT to the whole process group; the driver decides and stops its
 workers) and dies with its driver (Linux parent-death signal), so a killed driver never leaves workers behind.
+Library chatter (progress bars, warnings) is silenced here, in the worker process, never in the caller's.
 """
 from __future__ import annotations
 
@@ -17,19 +19,56 @@ import signal
 import sys
 import time
 import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from harness.executors.delivery import guarded_run, status_sender
+from harness.executors.processes import die_with_parent, scoped_environment
 
 DEFAULT_JOB_FN = "harness.job:run_job"
 
+# Read by the libraries when they start work; harmless to scope (harness.executors.inline restores them after).
+JOB_ENVIRONMENT = {"TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+                   "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
+
+
+@dataclass(frozen=True)
+class RunJob:
+    job: dict                       # Job.to_dict()
+    run: str
+
+
+@dataclass(frozen=True)
+class Began:
+    job_id: str
+    clock: float                    # time.monotonic() when the job started
+
+
+@dataclass(frozen=True)
+class Outcome:
+    record: dict
+    predictions: dict | None
+    retiring: bool                  # the worker exits after this message (see should_retire)
+    ended: float                    # time.monotonic() when the job ended
+    windows: list = field(default_factory=list)     # its measurement windows (harness.measure)
+
+
+@contextmanager
+def job_environment():
+    """The environment variables jobs want, only for the duration of the block (jobs run in the caller's process)."""
+    wanted = {key: os.environ.get(key) or value for key, value in JOB_ENVIRONMENT.items()}
+    with scoped_environment(wanted):
+        yield
+
 
 def quiet_libraries() -> None:
-    """Keep library chatter (progress bars, 'some weights were newly initialised') out of the sweep's output.
-
-    Cheap: sets the environment variables the libraries read at import time and configures only the libraries that
-    are already imported, so calling it never imports torch.
+    """Keep library chatter (progress bars, warnings, 'some weights were newly initialised') out of the sweep's
+    output. For processes the sweep owns (workers, ranks, Ray tasks, the command line): it changes the process's
+    warning filters and environment for good. Cheap: sets the environment variables the libraries read at import
+    time and configures only the libraries that are already imported, so calling it never imports torch.
     """
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    for key, value in JOB_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DATASETS_VERBOSITY", "error")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
@@ -62,19 +101,6 @@ def no_cross_process_locks() -> None:
             tqdm.std.TqdmDefaultWriteLock.mp_lock = None
     except ImportError:  # pragma: no cover
         pass
-
-
-def die_with_parent(parent_pid: int | None = None) -> None:
-    """Ask Linux to SIGKILL this process when its parent dies; exit now if the parent is already gone."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):          # not Linux: the pipe's EOF still ends an idle worker
-        pass
-    if parent_pid is not None and os.getppid() != parent_pid:
-        os._exit(1)
 
 
 def load_function(path: str):
@@ -130,11 +156,10 @@ def worker_main(conn, threads: int | None, job_fn: str = DEFAULT_JOB_FN, parent_
     if job_fn == DEFAULT_JOB_FN:
         _preload(threads)
     run = load_function(job_fn)
-    from harness.measure import current_rss_bytes
     from harness.job import Job
+    from harness.measure import current_rss_bytes
 
     start_rss = current_rss_bytes()
-
     while True:
         try:
             message = conn.recv()
@@ -142,44 +167,33 @@ def worker_main(conn, threads: int | None, job_fn: str = DEFAULT_JOB_FN, parent_
             return
         if message is None:
             return
-        job_dict, run_name = message
-        outcome = _run_one(conn, run, Job.from_dict(job_dict), run_name)
+        outcome = _run_one(conn, run, Job.from_dict(message.job), message.run, start_rss)
         if outcome is None:             # the driver is gone
             return
-        record, predictions, timing = outcome
-        retire = should_retire(record, start_rss)
         try:
-            conn.send(("result", record, predictions, retire, timing))
+            conn.send(outcome)
         except (OSError, BrokenPipeError):
             return
-        if retire:
+        if outcome.retiring:
             return
         _release_memory()
 
 
-def _run_one(conn, run, job, run_name: str):
-    """Run one job, telling the driver when it began; returns (record, predictions, timing) or None when the pipe
-    to the driver is closed. timing: the job's end and its measurement windows (harness.measure)."""
+def _run_one(conn, run, job, run_name: str, start_rss: int | None) -> Outcome | None:
+    """Run one job, telling the driver when it began and how it goes; None when the pipe to the driver is closed."""
     from harness.measure import MeasurementWindows, recording_windows
 
-    def log(text: str, _id=job.id) -> None:
-        line = str(text).strip().splitlines()[0] if str(text).strip() else ""
-        if line and not line.startswith("Traceback"):
-            try:
-                conn.send(("progress", _id, line[:200]))
-            except (OSError, ValueError):
-                pass
+    def send(message) -> None:
+        try:
+            conn.send(message)
+        except (OSError, ValueError):
+            pass
 
     windows = MeasurementWindows()
     try:
-        conn.send(("began", job.id, time.monotonic()))
+        conn.send(Began(job.id, time.monotonic()))
     except (OSError, BrokenPipeError):
         return None
-    try:
-        with recording_windows(windows):
-            record, predictions = run(job, run=run_name, log=log)
-    except Exception as exc:  # noqa: BLE001 - run_job never raises; a replacement function might
-        from harness.job import failed_record
-
-        record, predictions = failed_record(job, run_name, f"{type(exc).__name__}: {exc}"), None
-    return record, predictions, {"ended": time.monotonic(), "windows": windows.spans}
+    with recording_windows(windows):
+        record, predictions = guarded_run(run, job, run_name, log=status_sender(send, job.id))
+    return Outcome(record, predictions, should_retire(record, start_rss), time.monotonic(), windows.spans)

@@ -22,6 +22,7 @@ Rules, in order:
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections import deque
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from typing import Callable
 from harness.job import Job
 from harness.schedule.devices import Device
 from harness.schedule.memory import Estimate, MemoryModel, describe_bytes
+
+logger = logging.getLogger(__name__)
 
 HEADROOM = 0.9
 AUTO_MAX_JOBS_PER_GPU = 8
@@ -108,7 +111,7 @@ class _DeviceState:
 class Scheduler:
     def __init__(self, devices: list[Device], *, memory: MemoryModel | None = None, jobs_per_gpu: int | None = None,
                  cpu_workers: int = 1, parallel: str = "auto", num_processes: int | None = None,
-                 sharded: bool = False, cpu_count: int | None = None, log: Callable[[str], None] = lambda _: None):
+                 sharded: bool = False, cpu_count: int | None = None, log: Callable[[str], None] = logger.warning):
         self.memory = memory or MemoryModel()
         self.parallel, self.num_processes, self.sharded, self.log = parallel, num_processes, sharded, log
         self.gpus = [d for d in devices if d.kind == "cuda"]
@@ -173,7 +176,7 @@ class Scheduler:
     def _warn(self, job: Job, message: str) -> None:
         if job.model not in self._warned:
             self._warned.add(job.model)
-            self.log(f"warning: {message}")
+            self.log(message)
 
     def order(self, jobs: list[Job]) -> list[Job]:
         def key(indexed):

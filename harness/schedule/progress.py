@@ -6,14 +6,19 @@
 - Not a terminal (CI, a log file): plain lines only: one when a job starts, one when it finishes, and a status line
   every minute while jobs run. No escape codes, no carriage returns.
 - `--quiet`: one line per finished job, nothing else.
+
+Executors tell the display what happens through typed events (JobStarted, JobStatus, JobFinished, JobRequeued,
+JobsSkipped) passed to `Progress.emit`; diagnostics go to `logging` instead. `LiveLogHandler` writes log records
+as plain lines above the live block of the display that is open, so the two never overwrite each other.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, TextIO
+from typing import Callable, TextIO, Union
 
 HEARTBEAT_S = 60.0
 MAX_JOB_LINES = 8
@@ -34,6 +39,48 @@ def result_detail(record: dict) -> str:
         score = record.get("score")
         return f"{record.get('primary_metric')}={score:.4f}" if isinstance(score, (int, float)) else "ok"
     return f"{status}: {(record.get('error') or '')[:160]}"
+
+
+@dataclass(frozen=True)
+class JobStarted:
+    job_id: str
+    label: str
+    where: str                      # cuda:0, cpu, inline, ray:gpu×0.25, ...
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """The running job's latest phase or epoch line (one line, short)."""
+    job_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    job_id: str
+    label: str
+    record: dict
+
+
+@dataclass(frozen=True)
+class JobRequeued:
+    """The job stopped and waits to run again (an out-of-memory retry alone): no longer running, not done."""
+    job_id: str
+
+
+@dataclass(frozen=True)
+class JobsSkipped:
+    """Jobs left out of this sweep after it started (another run on the same output finished them)."""
+    count: int
+
+
+Event = Union[JobStarted, JobStatus, JobFinished, JobRequeued, JobsSkipped]
+
+
+def status_text(text: object, limit: int = 200) -> str:
+    """The first line of a job's status message, as the display shows it."""
+    stripped = str(text).strip()
+    return stripped.splitlines()[0][:limit] if stripped else ""
 
 
 @dataclass
@@ -60,6 +107,21 @@ class Progress:
         self._last_heartbeat = self.start
 
     # --------------------------------------------------------------------------------------------------- events
+
+    def emit(self, event: Event) -> None:
+        """Show one event of the sweep."""
+        if isinstance(event, JobStarted):
+            self.started(event.job_id, event.label, event.where)
+        elif isinstance(event, JobStatus):
+            self.update(event.job_id, event.text)
+        elif isinstance(event, JobFinished):
+            self.finished(event.job_id, event.label, event.record)
+        elif isinstance(event, JobRequeued):
+            self.running.pop(event.job_id, None)
+        elif isinstance(event, JobsSkipped):
+            self.total -= event.count
+        else:
+            raise TypeError(f"not a progress event: {event!r}")
 
     def started(self, job_id: str, label: str, where: str) -> None:
         self.running[job_id] = _Running(label, where, self.clock())
@@ -94,8 +156,15 @@ class Progress:
             more = f" (+{len(self.running) - 4} more)" if len(self.running) > 4 else ""
             self._line(f"{self._summary()} running: {jobs}{more}")
 
+    def open(self) -> "Progress":
+        """Make this the display that log lines are written above (LiveLogHandler) until `close`."""
+        _open_displays.append(self)
+        return self
+
     def close(self) -> None:
         self._erase()
+        if self in _open_displays:
+            _open_displays.remove(self)
 
     # ------------------------------------------------------------------------------------------------- drawing
 
@@ -160,3 +229,32 @@ class NullProgress(Progress):
 
     def _line(self, text: str) -> None:  # noqa: D102 - prints nothing
         pass
+
+
+_open_displays: list[Progress] = []
+
+
+class LiveLogHandler(logging.StreamHandler):
+    """A stderr handler for the command line: while a sweep's display is open, a log line is written through it
+    (above its live block, or to its sink); otherwise to the stream. WARNING and above read `warning: ...`."""
+
+    def __init__(self, stream: TextIO | None = None):
+        super().__init__(stream)
+        self.setFormatter(_PrefixedFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not _open_displays:
+            super().emit(record)
+            return
+        try:
+            _open_displays[-1].message(self.format(record))
+        except Exception:  # noqa: BLE001 - logging never raises into the program
+            self.handleError(record)
+
+
+class _PrefixedFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.levelno >= logging.ERROR:
+            return f"error: {text}"
+        return f"warning: {text}" if record.levelno >= logging.WARNING else text
