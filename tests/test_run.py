@@ -59,8 +59,8 @@ def test_sweep_writes_one_valid_record_per_job(sweep):
         assert record["params"] >= record["trainable_params"] > 0
         assert record["attention"] == "sdpa"          # what transformers picks where the model supports it
         assert record["cpu_threads"] == (os.cpu_count() or 1)         # one worker gets every core
-    families = {r["model"]: r["family"] for r in lines}
-    assert families == {"tiny-bert": "encoder", "tiny-gpt2": "decoder", "tiny-t5": "encoder-decoder"}
+    architectures = {r["model"]: r["architecture"] for r in lines}
+    assert architectures == {"tiny-bert": "encoder", "tiny-gpt2": "decoder", "tiny-t5": "encoder-decoder"}
     stsb = [r for r in lines if r["task"] == "stsb" and r["status"] == "ok"]
     assert stsb and all({"pearson", "spearman"} <= set(r["metrics"]) for r in stsb)
     assert (out / "report.md").is_file() and "| tiny-bert | encoder |" in result.stdout
