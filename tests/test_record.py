@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import harness
 from harness.errors import classified_as, error_type_of
 from harness.record import Record, SCHEMA, field_names, sections
 from harness.report.load import FIELDS, load_run
