@@ -160,8 +160,30 @@ def parse_card(data: Any, path: Path | str) -> TaskCard:
         f.fail("name", f"{name!r} must be lowercase letters, digits, '_', '-' or '.'")
     family = f.get("family", str, choices=FAMILIES)
     kind = f.get("kind", str)
+    hub, local, sample, carve = _data_sources(f.sub("data", required=True), path)
+    labels = f.get("labels", list, [])
+    for i, label in enumerate(labels):
+        if not isinstance(label, (str, int)) or isinstance(label, bool):
+            f.fail(f"labels[{i}]", "expected a string")
+    metrics_f = f.sub("metrics", required=True)
+    primary, report = _metrics(metrics_f)
+    generation = f.get("generation", dict, {})
+    for key in generation:
+        if key not in ("max_new_tokens", "num_beams", "length_penalty", "no_repeat_ngram_size"):
+            f.fail(f"generation.{key}", "unknown generation setting")
+    return TaskCard(
+        name=name, family=family, kind=kind, path=Path(path), description=f.get("description", str, ""),
+        hub=hub, local=local, sample=sample, carve=carve, columns=f.str_map("columns"),
+        labels=tuple(str(x) for x in labels), primary_metric=primary, metrics=tuple(report),
+        higher_is_better=metrics_f.get("higher_is_better", bool, None),
+        hyperparameters=_hyperparameters(f.sub("hyperparameters")),
+        generation=generation, options=f.get("options", dict, {}),
+        metric_notes=metrics_f.get("definition", str, ""), raw=data,
+    )
 
-    data_f = f.sub("data", required=True)
+
+def _data_sources(data_f: "_Fields", path: Path | str):
+    """The card's `data` section: (hub, local, sample folder, validation carve)."""
     data_f.unknown_keys(("hub", "local", "sample", "validation"))
     hub = None
     if (h := data_f.sub("hub")) is not None:
@@ -189,50 +211,38 @@ def parse_card(data: Any, path: Path | str) -> TaskCard:
             v.fail("fraction", "must be between 0 and 1")
     if hub is None and local is None and sample is None:
         data_f.fail("hub", "a card needs at least one data source: hub, local or sample")
+    return hub, local, sample, carve
 
-    labels = f.get("labels", list, [])
-    for i, label in enumerate(labels):
-        if not isinstance(label, (str, int)) or isinstance(label, bool):
-            f.fail(f"labels[{i}]", "expected a string")
-    metrics_f = f.sub("metrics", required=True)
+
+def _metrics(metrics_f: "_Fields") -> tuple[str, list[str]]:
+    """The card's `metrics` section: (primary metric, metrics kept in results, primary first if not listed)."""
     metrics_f.unknown_keys(("primary", "report", "higher_is_better", "definition"))
     primary = metrics_f.get("primary", str)
     report = metrics_f.get("report", list, [primary])
     for i, m in enumerate(report):
         if not isinstance(m, str):
             metrics_f.fail(f"report[{i}]", "expected a metric name")
-    if primary not in report:
-        report = [primary, *report]
+    return primary, report if primary in report else [primary, *report]
 
-    hp_f = f.sub("hyperparameters")
+
+def _hyperparameters(hp_f: "_Fields | None") -> dict[str, Any]:
     hyperparameters: dict[str, Any] = {}
-    if hp_f is not None:
-        hp_f.unknown_keys(tuple(_HP_TYPES))
-        for key, types in _HP_TYPES.items():
-            if float in types and isinstance(hp_f.data.get(key), str):
-                # PyYAML reads `1e-4` (no dot) as a string; accept what is plainly a number.
-                try:
-                    hp_f.data[key] = float(hp_f.data[key])
-                except ValueError:
-                    pass
-            value = hp_f.get(key, types, None)
-            if value is not None:
-                if value <= 0 and key not in ("warmup_ratio", "weight_decay"):
-                    hp_f.fail(key, "must be positive")
-                hyperparameters[key] = value
-
-    generation = f.get("generation", dict, {})
-    for key in generation:
-        if key not in ("max_new_tokens", "num_beams", "length_penalty", "no_repeat_ngram_size"):
-            f.fail(f"generation.{key}", "unknown generation setting")
-    return TaskCard(
-        name=name, family=family, kind=kind, path=Path(path), description=f.get("description", str, ""),
-        hub=hub, local=local, sample=sample, carve=carve, columns=f.str_map("columns"),
-        labels=tuple(str(x) for x in labels), primary_metric=primary, metrics=tuple(report),
-        higher_is_better=metrics_f.get("higher_is_better", bool, None), hyperparameters=hyperparameters,
-        generation=generation, options=f.get("options", dict, {}),
-        metric_notes=metrics_f.get("definition", str, ""), raw=data,
-    )
+    if hp_f is None:
+        return hyperparameters
+    hp_f.unknown_keys(tuple(_HP_TYPES))
+    for key, types in _HP_TYPES.items():
+        if float in types and isinstance(hp_f.data.get(key), str):
+            # PyYAML reads `1e-4` (no dot) as a string; accept what is plainly a number.
+            try:
+                hp_f.data[key] = float(hp_f.data[key])
+            except ValueError:
+                pass
+        value = hp_f.get(key, types, None)
+        if value is not None:
+            if value <= 0 and key not in ("warmup_ratio", "weight_decay"):
+                hp_f.fail(key, "must be positive")
+            hyperparameters[key] = value
+    return hyperparameters
 
 
 def load_card(path: Path) -> TaskCard:
