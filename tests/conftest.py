@@ -48,13 +48,22 @@ class CliResult:
 
 def run_cli(*args: str) -> CliResult:
     """Run `harness ARGS` in this process through click's CliRunner: no interpreter start-up and no imports per call,
-    for the many usage-error cases. Environment variables and warning filters the command changes are restored."""
+    for the many usage-error cases. Environment variables, warning filters and the `harness` logger's handlers and
+    level (which the command sets up for its own process) are restored."""
+    import logging
+
     from click.testing import CliRunner
 
     from harness.cli import main
 
-    with mock.patch.dict(os.environ), warnings.catch_warnings():
-        result = CliRunner().invoke(main, list(args), prog_name="harness")
+    logger = logging.getLogger("harness")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        with mock.patch.dict(os.environ), warnings.catch_warnings():
+            result = CliRunner().invoke(main, list(args), prog_name="harness")
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
     unexpected = None if isinstance(result.exception, SystemExit) else result.exception
     return CliResult(result.exit_code, result.stdout, result.stderr, unexpected)
 

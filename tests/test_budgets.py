@@ -64,7 +64,7 @@ def test_budget_seconds_counts_the_step_that_spends_it(tmp_path, one_torch_threa
     assert train["budget_exhausted"] and skipped < train["steps"] < planned
     # Every step past the warm-up is measured: its time and its samples (steps x batch size) both count.
     assert train["measured_steps"] == train["steps"] - skipped
-    assert train["epochs"] == pytest.approx(train["steps"] * 4 / 64)
+    assert train["epochs"] == pytest.approx(train["steps"] * 4 / 64, abs=1e-3)      # recorded to 3 decimals
 
 
 def test_an_epoch_without_a_training_step_stops_the_job_instead_of_spinning(monkeypatch, one_torch_thread):

@@ -99,7 +99,7 @@ def test_budget_steps_and_seconds(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--tuning", "full,probe"], "'probe' is not a tuning strategy"),
+    (["--tuning", "full,probe"], "'probe' is not one of full, head, lora"),
     (["--lr", "1e-3", "--lr-grid", "1e-4,1e-3"], "--lr and --lr-grid both given"),
     (["--lr-grid", "1e-4,fast"], "'fast' is not a number"),
     (["--lora-dropout", "1.5", "--tuning", "lora"], "--lora-dropout"),
