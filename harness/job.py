@@ -239,6 +239,7 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
     import torch
     from transformers import set_seed
 
+    from harness.compat import attention_implementation
     from harness.train.loop import train_model
     from harness.tuning import LoraSettings, apply_tuning, optimizer_state_bytes, trainable_parameters
 
@@ -251,7 +252,7 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
         record.trainable_params = trainable_parameters(model)
         record.optimizer_state_bytes = optimizer_state_bytes(model)
         # sdpa (fused kernels) or eager: a model without SDPA support is slower for a reason worth seeing
-        record.attention = getattr(model.config, "_attn_implementation", None)
+        record.attention = attention_implementation(model)
         try:
             outcome = train_model(model, train_features, columns=kind.train_columns(), pad_id=tokenizer.pad_token_id,
                                   separately_padded=kind.padded_separately(spec),

@@ -70,8 +70,7 @@ def rouge(predictions: list[str], references: list[str], which: tuple[str, ...] 
 
 # --- specs ---------------------------------------------------------------------------------------------------------
 # sacreBLEU computes its corpus scores from summed per-segment statistics but exposes that only through private
-# methods (`_extract_corpus_statistics`, `_compute_score_from_stats`). They are used here and nowhere else;
-# tests/test_metrics_spec.py fails loudly if a sacreBLEU release changes them.
+# methods, wrapped in harness.compat.
 def sacrebleu_scorer(metric: str):
     from sacrebleu.metrics import BLEU, CHRF
 
@@ -80,14 +79,16 @@ def sacrebleu_scorer(metric: str):
 
 def sacrebleu_segment_statistics(metric: str, predictions: list[str], references) -> list[list[float]]:
     """One row of sacreBLEU's sufficient statistics (n-gram matches and totals, lengths) per segment."""
-    scorer = sacrebleu_scorer(metric)
+    from harness import compat
+
     streams = _reference_streams(predictions, references)
-    return scorer._extract_corpus_statistics([str(p) for p in predictions], streams)
+    return compat.sacrebleu_segment_statistics(sacrebleu_scorer(metric), [str(p) for p in predictions], streams)
 
 
 def sacrebleu_score_from_statistics(metric: str, sums) -> float:
-    scorer = sacrebleu_scorer(metric)
-    return float(scorer._compute_score_from_stats([int(round(x)) for x in sums]).score)
+    from harness import compat
+
+    return compat.sacrebleu_score_from_statistics(sacrebleu_scorer(metric), [int(round(x)) for x in sums])
 
 
 def _sacrebleu_reduce(metric: str):

@@ -176,10 +176,11 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     The static path is single-process only (its batches are not sharded across ranks).
     """
     from accelerate import Accelerator
-    from accelerate.state import AcceleratorState
+
+    from harness.compat import reset_accelerate_state
 
     # One worker process runs many jobs: each job gets a fresh Accelerate state (precision may differ per job).
-    AcceleratorState._reset_state(reset_partial_state=True)
+    reset_accelerate_state()
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision=accelerate_precision(precision),
                               gradient_accumulation_steps=hp.grad_accum)
     columns = tuple(c for c in columns if c in features.column_names)
