@@ -163,9 +163,9 @@ def list_models():
     from harness.models.aliases import ALIASES
     from harness.models.tiny import TINY_MODELS
 
-    rows = [[name, a.hub_id, a.family, a.params] for name, a in ALIASES.items()]
+    rows = [[name, a.hub_id, a.architecture, a.params] for name, a in ALIASES.items()]
     rows += [[name, f"built-in: {desc}", "", ""] for name, desc in TINY_MODELS.items()]
-    _echo_table(["alias", "resolves to", "family", "params"], rows)
+    _echo_table(["alias", "resolves to", "architecture", "params"], rows)
 
 
 @list_.command(name="leaderboards")

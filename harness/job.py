@@ -293,9 +293,10 @@ def _add_flops(record: Record, model, outcome) -> None:
 def _tokenized(dataset, role, kind, card, spec, tokenizer, hp, data_fingerprint, card_hash):
     from harness.data.tokenize import tokenize, tokenizer_identity
 
-    key = {"data": data_fingerprint, "role": role, "n": len(dataset), "kind": kind.name, "family": spec.family,
-           "card": card_hash, "tokenizer": tokenizer_identity(spec), "max_length": hp.max_length,
-           "max_target_length": hp.max_target_length, "encoder": kind.encoder_version(role)}
+    key = {"data": data_fingerprint, "role": role, "n": len(dataset), "kind": kind.name,
+           "architecture": spec.architecture, "card": card_hash, "tokenizer": tokenizer_identity(spec),
+           "max_length": hp.max_length, "max_target_length": hp.max_target_length,
+           "encoder": kind.encoder_version(role)}
     return tokenize(dataset, kind.encoder(card, spec, tokenizer, hp, role), key_parts=key)
 
 

@@ -232,7 +232,7 @@ def new_record(job: Job, run: str) -> Record:
     spec, source = job.model_spec, job.data["source"]
     return Record(
         run=run, job=job.id, model=job.model, model_id=spec["source"], model_revision=spec.get("revision"),
-        architecture=spec["family"], task=job.task, task_family=job.task_family, kind=job.kind, seed=job.seed,
+        architecture=spec["architecture"], task=job.task, task_family=job.task_family, kind=job.kind, seed=job.seed,
         tuning=job.tuning, lora=job.lora, grid=job.grid,
         generation=Generation(settings=job.generation) if job.generation else None,    # completed by the kind
         hyperparameters=job.hyperparameters,

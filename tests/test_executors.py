@@ -73,7 +73,7 @@ def checkpoint(tmp_path_factory) -> str:
 
 
 def make_job(seed: int, source: str = "/nonexistent", **options) -> Job:
-    return Job(model="fake", model_spec={"name": "fake", "source": source, "revision": None, "family": "encoder",
+    return Job(model="fake", model_spec={"name": "fake", "source": source, "revision": None, "architecture": "encoder",
                                          "model_type": "bert", "local": True},
                task="sst2", task_family="classification", kind="classification", card_path="c.yaml", card_hash="h",
                seed=seed, hyperparameters={"batch_size": 8, "max_length": 32}, precision="auto", device="auto",

@@ -118,7 +118,7 @@ def test_tokens_of_an_encoder_decoder_batch_include_decoder_tokens_and_exclude_p
         counted = count_tokens(batch, kind.padded_separately(spec))
         sources = sum(len(x) for x in features["input_ids"])
         targets = sum(len(x) for x in features["labels"])
-        if spec.family == "decoder":       # one sequence: source, separator and target through the same stack
+        if spec.architecture == "decoder":       # one sequence: source, separator and target through the same stack
             assert (counted.encoder, counted.decoder) == (sources, 0)
         else:
             assert (counted.encoder, counted.decoder) == (sources, targets)

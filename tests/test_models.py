@@ -6,14 +6,14 @@ import pytest
 
 from harness.errors import UserError
 from harness.models.aliases import ALIASES
-from harness.models.resolve import detect_family, resolve_model
+from harness.models.resolve import detect_architecture, resolve_model
 
 
 @pytest.mark.parametrize("name, family, model_type", [
     ("tiny-bert", "encoder", "bert"), ("tiny-gpt2", "decoder", "gpt2"), ("tiny-t5", "encoder-decoder", "t5")])
 def test_tiny_models_resolve_with_their_family(name, family, model_type):
     spec = resolve_model(name)
-    assert spec.family == family and spec.model_type == model_type and spec.local
+    assert spec.architecture == family and spec.model_type == model_type and spec.local
 
 
 def test_tiny_models_are_built_once_and_deterministically(tmp_path):
@@ -60,15 +60,15 @@ def test_local_directory_family_comes_from_config_not_name(tmp_path):
     directory = tmp_path / "bert-looking-name"
     GPT2Config(n_embd=16, n_layer=1, n_head=2).save_pretrained(directory)
     spec = resolve_model(str(directory))
-    assert spec.family == "decoder" and spec.model_type == "gpt2"
+    assert spec.architecture == "decoder" and spec.model_type == "gpt2"
 
 
 def test_detect_family_rules():
     from transformers import BartConfig, BertConfig, LlamaConfig
 
-    assert detect_family(BertConfig()) == "encoder"
-    assert detect_family(LlamaConfig()) == "decoder"
-    assert detect_family(BartConfig()) == "encoder-decoder"
+    assert detect_architecture(BertConfig()) == "encoder"
+    assert detect_architecture(LlamaConfig()) == "decoder"
+    assert detect_architecture(BartConfig()) == "encoder-decoder"
 
 
 def test_directory_without_config_is_rejected(tmp_path):

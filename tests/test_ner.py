@@ -96,7 +96,7 @@ def test_byte_level_tokenizers_are_recognised_from_the_tokenizer(setup, byte_lev
 
     card, kind, models = setup
     spec = resolve_model(str(byte_level_encoder))
-    assert spec.model_type == "modernbert" and spec.family == "encoder"
+    assert spec.model_type == "modernbert" and spec.architecture == "encoder"
     assert is_byte_level(_job_tokenizer(kind, spec))
     assert is_byte_level(models["tiny-gpt2"][1])
     assert not is_byte_level(models["tiny-bert"][1]) and not is_byte_level(models["tiny-t5"][1])

@@ -25,7 +25,7 @@ BERT_BASE = {"model_type": "bert", "hidden_size": 768, "num_hidden_layers": 12, 
 def make_job(model: str = "m", task: str = "sst2", seed: int = 0, *, source: str | None = None, kind="classification",
              batch_size: int = 32, max_length: int = 128, precision: str = "auto", device: str = "auto") -> Job:
     return Job(model=model, model_spec={"name": model, "source": source or f"org/{model}", "revision": None,
-                                        "family": "encoder", "model_type": "bert", "local": False},
+                                        "architecture": "encoder", "model_type": "bert", "local": False},
                task=task, task_family="classification", kind=kind, card_path="card.yaml", card_hash="h", seed=seed,
                hyperparameters={"batch_size": batch_size, "max_length": max_length, "max_target_length": 64},
                precision=precision, device=device,
@@ -448,8 +448,8 @@ def test_terminal_progress_redraws_a_live_block():
 def test_measurements_during_a_sweep_update_the_estimates_of_waiting_jobs(tmp_path):
     _write_checkpoint(tmp_path / "m", BERT_BASE, {"w": (1000, 1000)})
     source = str(tmp_path / "m")
-    jobs = [Job(**{**make_job(seed=s).to_dict(), "model_spec": {"source": source, "local": True, "family": "encoder"}})
-            for s in range(2)]
+    spec = {"source": source, "local": True, "architecture": "encoder"}
+    jobs = [Job(**{**make_job(seed=s).to_dict(), "model_spec": spec}) for s in range(2)]
     scheduler = Scheduler([gpu(0)], memory=MemoryModel(), jobs_per_gpu=1)
     scheduler.order(jobs)
     assert scheduler.need(jobs[1]).estimate.basis == "formula"

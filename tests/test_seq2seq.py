@@ -129,7 +129,7 @@ def test_each_family_learns_to_reproduce_a_few_pairs(setup, model):
         optimizer.zero_grad()
     net.eval()
     prompts = kind.encoder(card, spec, tokenizer, HP, "test")(BATCH)["input_ids"]
-    generated, _ = _generate(net, tokenizer, spec.family, prompts, {"max_new_tokens": 16, "num_beams": 1}, "cpu",
+    generated, _ = _generate(net, tokenizer, spec.architecture, prompts, {"max_new_tokens": 16, "num_beams": 1}, "cpu",
                              contextlib.nullcontext, torch)
     outputs = GeneratedTextDecoder(tokenizer).batch_decode(generated)
     # compare with the target as the tokenizer can spell it (tiny-bert lowercases and strips accents)
@@ -160,7 +160,7 @@ def test_static_shape_training_path_pads_labels_per_family(setup, model):
                            validate=lambda _: {"bleu": 0.0}, primary="bleu", higher_is_better=True, static=True)
     outcome = train(kind.padded_separately(spec))
     assert outcome.static_shapes and outcome.steps >= 3
-    if spec.family == "decoder":
+    if spec.architecture == "decoder":
         assert kind.padded_separately(spec) == ()
         with pytest.raises(ValueError, match="batch_size"):    # labels in a width of their own break the loss
             train(("labels",))

@@ -1,6 +1,6 @@
 """The one abstract base every task kind implements.
 
-A kind turns a card's rows into model inputs for each model family, builds the head, and turns model outputs back
+A kind turns a card's rows into model inputs for each model architecture, builds the head, and turns model outputs back
 into predictions and metrics. The training loop, measurement and storage are shared and live elsewhere.
 """
 from __future__ import annotations
@@ -123,7 +123,7 @@ class TaskKind(ABC):
     peft_task: ClassVar[str | None] = None
 
     def peft_task_type(self, spec: "ModelSpec") -> str | None:
-        """peft's TaskType name for LoRA on this kind and family (None: a plain PeftModel)."""
+        """peft's TaskType name for LoRA on this kind and architecture (None: a plain PeftModel)."""
         return self.peft_task
 
     def tokenizer_options(self, spec: "ModelSpec") -> dict:
@@ -144,7 +144,7 @@ class TaskKind(ABC):
 
     @abstractmethod
     def build_model(self, card: TaskCard, spec: "ModelSpec", tokenizer):
-        """The model with this kind's head for the spec's family; raise Unsupported with the reason."""
+        """The model with this kind's head for the spec's architecture; raise Unsupported with the reason."""
 
     @abstractmethod
     def encoder(self, card: TaskCard, spec: "ModelSpec", tokenizer, hp: "Hyperparameters",
@@ -159,7 +159,7 @@ class TaskKind(ABC):
     separately_padded: ClassVar[tuple[str, ...]] = ()
 
     def padded_separately(self, spec: "ModelSpec") -> tuple[str, ...]:
-        """`separately_padded` for this model's family (a causal LM's labels align with its inputs instead)."""
+        """`separately_padded` for this model's architecture (a causal LM's labels align with its inputs instead)."""
         return self.separately_padded
 
     def train_columns(self) -> tuple[str, ...]:

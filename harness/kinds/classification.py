@@ -1,6 +1,6 @@
 """Sequence classification (single sentences and sentence pairs): one label per example.
 
-Heads: AutoModelForSequenceClassification for every family. Encoders pool [CLS]; decoder-only models pool the last
+Heads: AutoModelForSequenceClassification for every architecture. Encoders pool [CLS]; decoder-only models pool the last
 real token (transformers finds it through config.pad_token_id, which we set); T5/BART pool the final </s>.
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ class SequenceKind(TaskKind):
 
     def encoder(self, card: TaskCard, spec, tokenizer, hp, role: str) -> Callable[[dict], dict]:
         max_length = hp.max_length
-        join_pairs = spec.family == "decoder"
+        join_pairs = spec.architecture == "decoder"
 
         def encode(batch: dict) -> dict:
             texts, pairs = batch["text"], batch.get("text_pair")

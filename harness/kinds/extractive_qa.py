@@ -1,11 +1,11 @@
 """Extractive question answering (SQuAD v1.1 style): the answer is a span of the context.
 
-Heads: AutoModelForQuestionAnswering for every family that has one (BERT-style encoders, GPT2ForQuestionAnswering,
+Heads: AutoModelForQuestionAnswering for every architecture that has one (BERT-style encoders, GPT2ForQuestionAnswering,
 T5ForQuestionAnswering / BartForQuestionAnswering); others are `unsupported`.
 Inputs are `question [sep] context` (question first, so a causal model reads the question before the context); long
 contexts are cut into windows of max_length tokens overlapping by `doc_stride`. A training window that does not
 contain the answer points both span ends at the [CLS] token, or at position 0 where the tokenizer has no [CLS]
-(GPT-2, T5): decoding only ever picks context tokens, so that position works as "no answer here" for every family.
+(GPT-2, T5): decoding only ever picks context tokens, so that position works as "no answer here" for every architecture.
 Decoding: over all windows of an example, the n-best start and end logits give candidate spans inside the context
 of at most `max_answer_length` tokens; the best start + end score wins, mapped back to context characters through
 the offset mapping.
@@ -80,7 +80,7 @@ class ExtractiveQAKind(TaskKind):
         question_limit = max(1, min(opts["max_question_length"], max_length // 2))
         # The windows must overlap by less than the room left for the context, or the tokenizer refuses.
         stride = max(0, min(opts["doc_stride"], (max_length - question_limit - 4) // 2))
-        question_end = DECODER_QUESTION_END if spec.family == "decoder" else ""
+        question_end = DECODER_QUESTION_END if spec.architecture == "decoder" else ""
         cls_id = tokenizer.cls_token_id
         training = role == "train"
 

@@ -1,6 +1,6 @@
 """Sequence-to-sequence generation (translation, summarization): text in, text out, scored on generated text.
 
-One small function per model family builds the model and its features:
+One small function per model architecture builds the model and its features:
 - encoder-decoder (T5, BART, Marian...): AutoModelForSeq2SeqLM as is. T5-style models get the card's
   `options.source_prefix` (e.g. "translate English to Romanian: ") in front of every source.
 - decoder-only (GPT-2, Llama...): a causal LM trained on `source + separator + target + eos` with the loss on the
@@ -45,7 +45,7 @@ class Seq2SeqKind(TaskKind):
 
     def peft_task_type(self, spec) -> str | None:
         # bert2bert (EncoderDecoderModel) has no peft task type; it gets a plain PeftModel.
-        return {"encoder-decoder": "SEQ_2_SEQ_LM", "decoder": "CAUSAL_LM"}.get(spec.family)
+        return {"encoder-decoder": "SEQ_2_SEQ_LM", "decoder": "CAUSAL_LM"}.get(spec.architecture)
 
     def check_card(self, card: TaskCard) -> None:
         super().check_card(card)
@@ -73,12 +73,12 @@ class Seq2SeqKind(TaskKind):
 
     # --- model -----------------------------------------------------------------------------------------------
     def build_model(self, card: TaskCard, spec, tokenizer):
-        builder = {"encoder-decoder": _native_seq2seq, "decoder": _causal_lm, "encoder": _bert2bert}[spec.family]
+        builder = {"encoder-decoder": _native_seq2seq, "decoder": _causal_lm, "encoder": _bert2bert}[spec.architecture]
         return builder(spec, tokenizer)
 
     def padded_separately(self, spec) -> tuple[str, ...]:
         # Decoder-only: labels are the inputs' positions (loss on the target part), so they share the inputs' width.
-        return () if spec.family == "decoder" else self.separately_padded
+        return () if spec.architecture == "decoder" else self.separately_padded
 
     def train_columns(self) -> tuple[str, ...]:
         return ("input_ids", "attention_mask", "labels")
@@ -89,10 +89,10 @@ class Seq2SeqKind(TaskKind):
     def encoder(self, card: TaskCard, spec, tokenizer, hp, role: str) -> Callable[[dict], dict]:
         training = role == "train"
         prefix = card.options.get("source_prefix", "") if spec.model_type in PREFIXED_MODEL_TYPES else ""
-        if spec.family == "decoder":
+        if spec.architecture == "decoder":
             return _causal_encoder(card, tokenizer, hp, training, prefix)
         eos = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
-        bert2bert = spec.family == "encoder"
+        bert2bert = spec.architecture == "encoder"
 
         def encode(batch: dict) -> dict:
             features = tokenizer([prefix + s for s in batch["source"]], truncation=True, max_length=hp.max_length)
@@ -132,7 +132,7 @@ class Seq2SeqKind(TaskKind):
         room = arguments["max_new_tokens"]
         ctx.model.eval()
         for indices in sorted_batches([len(x) for x in ids], ctx.batch_size):
-            output, used = _generate(ctx.model, ctx.tokenizer, ctx.spec.family, [ids[i] for i in indices],
+            output, used = _generate(ctx.model, ctx.tokenizer, ctx.spec.architecture, [ids[i] for i in indices],
                                      settings, ctx.device, ctx.autocast, torch)
             room = min(room, used["max_new_tokens"])
             for index, text in zip(indices, decoder.batch_decode(output)):
@@ -168,7 +168,7 @@ class Seq2SeqKind(TaskKind):
         settings = self.latency_settings(ctx.card, ctx.options)
 
         def request():
-            return _generate(ctx.model, ctx.tokenizer, ctx.spec.family, ids, settings, ctx.device, ctx.autocast,
+            return _generate(ctx.model, ctx.tokenizer, ctx.spec.architecture, ids, settings, ctx.device, ctx.autocast,
                              torch)
         return request
 
@@ -210,7 +210,7 @@ def _training_targets(rows):
         yield from rows.select(range(min(len(rows), MAX_FIT_TEXTS)))["target"]
 
 
-# --- one function per family ---------------------------------------------------------------------------------
+# --- one function per architecture -------------------------------------------------------------------------
 def _native_seq2seq(spec, tokenizer):
     from transformers import AutoModelForSeq2SeqLM
 
@@ -298,14 +298,14 @@ def _position_limit(tokenizer) -> int:
     return int(limit) if isinstance(limit, int) and 0 < limit < 1_000_000 else 1_000_000
 
 
-def _generate(model, tokenizer, family: str, ids: list[list[int]], settings: dict, device, autocast, torch):
+def _generate(model, tokenizer, architecture: str, ids: list[list[int]], settings: dict, device, autocast, torch):
     """Batched generation for one batch of token id lists: (the generated ids without the prompt, the arguments
     generate() got: `generate_arguments(settings)`, a decoder-only model's max_new_tokens cut to the positions the
     prompt leaves)."""
     from harness.data.batching import padded_length
     pad = tokenizer.pad_token_id
     width = padded_length(max(len(x) for x in ids))
-    if family == "decoder":   # left padding: every prompt ends where generation starts
+    if architecture == "decoder":   # left padding: every prompt ends where generation starts
         input_ids = [[pad] * (width - len(x)) + x for x in ids]
         mask = [[0] * (width - len(x)) + [1] * len(x) for x in ids]
     else:
@@ -313,7 +313,7 @@ def _generate(model, tokenizer, family: str, ids: list[list[int]], settings: dic
         mask = [[1] * len(x) + [0] * (width - len(x)) for x in ids]
     config = copy.deepcopy(model.generation_config)
     settings = generate_arguments(settings)
-    if family == "decoder":
+    if architecture == "decoder":
         room = _position_limit_of(model) - width
         if room < 1:
             raise UserError(f"a prompt of {width} tokens leaves no room to generate in the model's positions",
@@ -327,7 +327,7 @@ def _generate(model, tokenizer, family: str, ids: list[list[int]], settings: dic
     with torch.inference_mode(), autocast():
         output = model.generate(input_ids=torch.tensor(input_ids, device=device),
                                 attention_mask=torch.tensor(mask, device=device), generation_config=config)
-    return (output[:, width:] if family == "decoder" else output), settings
+    return (output[:, width:] if architecture == "decoder" else output), settings
 
 
 def _position_limit_of(model) -> int:

@@ -1,6 +1,6 @@
 """Token classification (NER): one IOB2 tag per word, scored at the entity level with seqeval.
 
-Heads: AutoModelForTokenClassification for every family (BERT-style encoders, GPT-2-style decoders, the T5 encoder
+Heads: AutoModelForTokenClassification for every architecture (BERT-style encoders, GPT-2-style decoders, the T5 encoder
 through T5ForTokenClassification). Words arrive pre-split, and byte-level BPE (GPT-2, RoBERTa, BART, ModernBERT,
 Llama 3, ...) marks a word start with its leading space: each word is given that space, so it tokenizes as in running
 text. Byte-level is read from the tokenizer itself (`is_byte_level`), never from the model type.

@@ -1,1 +1,1 @@
-"""Models: the alias table, resolution of a name to a loadable source, family detection, built-in tiny models."""
+"""Models: the alias table, resolution of a name to a loadable source, architecture detection, built-in tiny models."""

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 class Alias(NamedTuple):
     hub_id: str
-    family: str        # documentation only: the family used at run time is always detected from the config
+    architecture: str  # documentation only: the architecture used at run time is always detected from the config
     params: str
 
 

@@ -1,6 +1,6 @@
 """Turn what the user typed (alias, hub id, local directory, built-in tiny model) into a ModelSpec.
 
-The family (encoder / decoder / encoder-decoder) is read from the model's config, never guessed from its name.
+The architecture (encoder / decoder / encoder-decoder) is read from the model's config, never guessed from its name.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class ModelSpec:
     name: str                 # as the user gave it
     source: str               # local directory or hub id passed to from_pretrained
     revision: str | None      # resolved commit for hub models; None for local directories
-    family: str
+    architecture: str         # encoder, decoder or encoder-decoder (task kinds call theirs "family")
     model_type: str
     local: bool
     trust_remote_code: bool = False
@@ -35,7 +35,7 @@ def hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def detect_family(config) -> str:
+def detect_architecture(config) -> str:
     """encoder-decoder if the config says so; decoder if the model only exists as a causal LM; else encoder."""
     if getattr(config, "is_encoder_decoder", False):
         return "encoder-decoder"
@@ -97,7 +97,7 @@ def _from_local(name: str, path: Path, trust_remote_code: bool) -> ModelSpec:
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{name}: cannot read {config_file}: {exc}") from None
     config = _config(str(path), None, trust_remote_code, name)
-    return ModelSpec(name=name, source=str(path), revision=None, family=detect_family(config),
+    return ModelSpec(name=name, source=str(path), revision=None, architecture=detect_architecture(config),
                      model_type=raw.get("model_type", config.model_type), local=True,
                      trust_remote_code=trust_remote_code)
 
@@ -105,7 +105,7 @@ def _from_local(name: str, path: Path, trust_remote_code: bool) -> ModelSpec:
 def _from_hub(name: str, hub_id: str, revision: str | None, trust_remote_code: bool) -> ModelSpec:
     config = _config(hub_id, revision, trust_remote_code, name)
     return ModelSpec(name=name, source=hub_id, revision=_cached_commit(hub_id, revision) or revision,
-                     family=detect_family(config), model_type=config.model_type, local=False,
+                     architecture=detect_architecture(config), model_type=config.model_type, local=False,
                      trust_remote_code=trust_remote_code)
 
 
