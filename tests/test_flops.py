@@ -103,7 +103,7 @@ def test_tokens_of_an_encoder_decoder_batch_include_decoder_tokens_and_exclude_p
     from harness.settings import Hyperparameters
     from harness.tasks.registry import Registry, load_kind
     from harness.train.batches import HostBatches
-    from harness.train.throughput import count_tokens
+    from harness.train.tokens import count_tokens
 
     card = Registry().card("wmt16_en_ro")
     kind = load_kind(card.kind)

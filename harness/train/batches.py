@@ -8,7 +8,7 @@
   (regression) have no ignore value: there the few filler rows of a bucket's last batch count once more.
 
 Both yield `Batch(tensors, examples, tokens, shape, weight)`: `examples` and `tokens` count the real rows and real
-(non-pad) tokens the whole step trains on (all ranks together; tokens as `throughput.count_tokens` counts them:
+(non-pad) tokens the whole step trains on (all ranks together; tokens as `harness.train.tokens` counts them:
 input plus decoder tokens), known on the host without a device sync; `weight` scales this rank's loss (1.0 in a
 single process).
 """
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from harness.data.batching import LABEL_PAD, collate_features, length_grouped_batches, padded_length
+from harness.train.tokens import example_tokens, sum_tokens
 
 # Bucket widths (tokens). Few buckets = few graphs to compile; powers of two keep padding waste under 50 %.
 BUCKETS = (16, 32, 64, 128, 256, 512, 1024, 2048)
@@ -46,7 +47,7 @@ class HostBatches:
         self.separately_padded, self.rank, self.world = tuple(separately_padded), rank, world
         self.columns = list(data)
         self.lengths = [len(ids) for ids in data["input_ids"]]
-        self.tokens = _example_tokens(data, self.separately_padded)
+        self.tokens = example_tokens(data, self.separately_padded)
         self.pin = getattr(device, "type", str(device)) == "cuda"
 
     def __len__(self) -> int:
@@ -77,7 +78,7 @@ class HostBatches:
         if self.pin:
             tensors = {k: v.pin_memory() for k, v in tensors.items()}
         tensors = {k: v.to(self.device, non_blocking=True) for k, v in tensors.items()}
-        tokens, decoder = _tokens_of([self.tokens[i] for share in shares for i in share])
+        tokens, decoder = sum_tokens([self.tokens[i] for share in shares for i in share])
         return Batch(tensors, rows, tokens, tuple(tensors["input_ids"].shape), weight, decoder)
 
 
@@ -94,7 +95,7 @@ class StaticBatches:
 
         self.batch_size, self.device = batch_size, device
         self.lengths = [len(ids) for ids in data["input_ids"]]
-        self.tokens = _example_tokens(data, separately_padded)
+        self.tokens = example_tokens(data, separately_padded)
         max_width = padded_length(max(self.lengths))
         groups: dict[int, list[int]] = {}
         for i, length in enumerate(self.lengths):
@@ -140,7 +141,7 @@ class StaticBatches:
             if real < self.batch_size:
                 for column, ignore in self._ignore.items():
                     tensors[column][real:] = width if ignore == "width" else ignore
-            tokens, decoder = _tokens_of([self.tokens[bucket["indices"][p]] for p in chunk[:real]])
+            tokens, decoder = sum_tokens([self.tokens[bucket["indices"][p]] for p in chunk[:real]])
             yield Batch(tensors, real, tokens, (width,), decoder_tokens=decoder)
 
 
@@ -151,17 +152,6 @@ def _pad_right(tensor, width: int, value: int):
         return tensor
     pad = torch.full((*tensor.shape[:-1], width - tensor.shape[-1]), value, dtype=tensor.dtype)
     return torch.cat([tensor, pad], dim=-1)
-
-
-def _example_tokens(data: dict[str, list], separately_padded) -> list:
-    from harness.train.throughput import example_tokens     # not at the top: throughput -> graphs -> this module
-
-    return example_tokens(data, separately_padded)
-
-
-def _tokens_of(counts: list) -> tuple[int, int]:
-    """(all tokens, decoder tokens) of the examples' token counts."""
-    return sum(c.total for c in counts), sum(c.decoder for c in counts)
 
 
 def static_fits(lengths: Sequence[int], batch_size: int, max_elements: int = 400_000_000) -> bool:

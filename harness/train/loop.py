@@ -52,7 +52,7 @@ class TrainOutcome:
     history: list[EpochRecord] = field(default_factory=list)
     train_seconds: float = 0.0
     samples_per_s: float | None = None
-    tokens_per_s: float | None = None       # real input + decoder tokens (throughput.count_tokens)
+    tokens_per_s: float | None = None       # real input + decoder tokens (harness.train.tokens)
     decoder_tokens_per_s: float | None = None   # of them, an encoder-decoder's decoder tokens
     measured_steps: int = 0
     micro_batch: int = 0

@@ -1,11 +1,8 @@
-"""Steady-state training throughput, measured without a device sync per step, and the tokens it counts."""
+"""Steady-state training throughput, measured without a device sync per step."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Iterable
 
-from harness.data.batching import LABEL_PAD
 from harness.measure import forget_windows, note_window, synchronize
 from harness.train.graphs import SHAPE_WARMUP_STEPS
 
@@ -15,43 +12,6 @@ def warmup_steps_excluded(total_steps: int) -> int:
     if total_steps < 4:
         return 0
     return max(1, min(10, total_steps // 10))
-
-
-@dataclass(frozen=True)
-class TokenCount:
-    encoder: int = 0        # input tokens: an encoder's source, a decoder-only model's prompt and target
-    decoder: int = 0        # an encoder-decoder's decoder (target) tokens
-
-    @property
-    def total(self) -> int:
-        return self.encoder + self.decoder
-
-
-def count_tokens(batch: dict, separately_padded: Iterable[str] = ()) -> TokenCount:
-    """The real tokens a model processes in `batch`, the same way for every family: the input positions its
-    attention mask keeps, plus, for an encoder-decoder, the decoder positions (its separately padded label columns)
-    that are not padding. `batch` is a collated batch (tensors) or feature columns of unpadded rows (lists)."""
-    mask = batch.get("attention_mask")
-    encoder = _kept(mask, 0) if mask is not None else _positions(batch["input_ids"])
-    decoder = sum(_kept(batch[column], LABEL_PAD) for column in separately_padded if column in batch)
-    return TokenCount(encoder, decoder)
-
-
-def example_tokens(data: dict[str, list], separately_padded: Iterable[str] = ()) -> list[TokenCount]:
-    """`count_tokens` of every example of `data` (feature columns), for batch sources to add up on the host."""
-    columns = [c for c in ("input_ids", "attention_mask", *separately_padded) if c in data]
-    return [count_tokens({c: data[c][i:i + 1] for c in columns}, separately_padded)
-            for i in range(len(data["input_ids"]))]
-
-
-def _kept(rows, padding: int) -> int:
-    if hasattr(rows, "ne"):                 # a tensor
-        return int(rows.ne(padding).sum())
-    return sum(len(row) - row.count(padding) for row in rows)
-
-
-def _positions(rows) -> int:
-    return rows.numel() if hasattr(rows, "numel") else sum(len(row) for row in rows)
 
 
 class Throughput:
