@@ -98,10 +98,6 @@ class MetricSpec:
             return np.asarray(values, dtype=float)
         return np.clip(np.asarray(values, dtype=float), *self.range)
 
-    def describe(self) -> dict:
-        """What a result record keeps of the spec (enough to normalize and rank without the kind installed)."""
-        return {"name": self.name, "higher_is_better": self.higher_is_better, "scale": self.scale}
-
 
 def safe_div(a, b):
     """a / b, 0 where b is 0 (an empty denominator scores 0, as scikit-learn's zero_division=0 does)."""

@@ -44,10 +44,6 @@ class Scale:
     def apply(self, values):
         return (np.asarray(values, dtype=float) - self.offset) * self.factor
 
-    def width(self, half_width):
-        """A distance on the metric's scale (interval half width) on the normalized scale."""
-        return np.asarray(half_width, dtype=float) * abs(self.factor)
-
     def describe(self, metric: str, signed: bool = False) -> str:
         flipped = self.factor < 0
         if self.method == "unit":
