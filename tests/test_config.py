@@ -128,3 +128,13 @@ def test_weight_decay_reaches_the_jobs():
     assert job.hyperparameters["weight_decay"] == 0.0           # the card's (and the default) is 0.01
     bad = run_cli("run", "-m", "tiny-bert", "-t", "sst2", "--weight-decay", "-1")
     assert bad.returncode == 2 and "--weight-decay -1.0: expected 0 or more" in bad.stderr
+
+
+def test_the_bare_run_is_the_smoke_leaderboard():
+    """One definition of the smoke preset: a bare `harness run` sets exactly what leaderboards/smoke.yaml sets."""
+    bare = yaml.safe_load(run_cli("run", "--print-config").stdout)
+    board = yaml.safe_load(run_cli("run", "--leaderboard", "smoke", "--print-config").stdout)
+    assert bare.pop("leaderboard") is None and board.pop("leaderboard") == "smoke"
+    assert bare.pop("output") is None and "smoke_" in board.pop("output")
+    assert bare == board
+    assert bare["max_new_tokens"] == 24 and bare["num_beams"] == 1 and bare["lr"] == 3e-3

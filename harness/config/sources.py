@@ -62,10 +62,10 @@ def resolve(given: Mapping[str, Any], file_values: Mapping[str, Any] | None = No
     if chosen.get("leaderboard"):
         return from_mapping(_over_leaderboard(chosen, set(given), note))
     if not chosen.get("models") and not chosen.get("tasks"):
-        from harness.presets import SMOKE
+        from harness.presets import smoke
 
         note("no --models/--tasks given: running the smoke preset (tiny models, bundled samples, 1 epoch)")
-        return from_mapping({**SMOKE, **chosen})
+        return from_mapping({**smoke(), **chosen})
     if not chosen.get("models") or not chosen.get("tasks"):
         raise UserError(f"--{'tasks' if chosen.get('models') else 'models'} is missing",
                         hint="give both --models and --tasks, or neither for the smoke preset")
