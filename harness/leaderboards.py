@@ -90,13 +90,10 @@ def find(name_or_path: str) -> Path:
 
 
 def load(name_or_path: str, check_tasks: bool = True) -> Leaderboard:
-    import yaml
+    from harness import yamlfile
 
     path = find(name_or_path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"leaderboard {path}: not readable YAML ({exc})".replace("\n", " ")) from None
+    raw = yamlfile.read(path, "leaderboard")
     if not isinstance(raw, dict):
         raise LeaderboardError(path, "(top level)", "expected a mapping of fields")
     unknown = [k for k in raw if k not in FIELDS]

@@ -15,13 +15,9 @@ BOARD_FIXED = ("models", "tasks", "seeds", "data", "data_dir")
 
 def read_file(path: str | Path) -> dict[str, Any]:
     """The options a `--config` YAML file sets, each value read and checked; mistakes name the file and key."""
-    import yaml
+    from harness import yamlfile
 
-    file = Path(path).expanduser()
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"--config {path}: not a readable YAML file ({exc})".replace("\n", " ")) from None
+    raw = yamlfile.read(path, "--config file")
     if raw is None:
         return {}
     if not isinstance(raw, dict):

@@ -162,4 +162,31 @@ def standardize(card: TaskCard, kind, batch: dict[str, list], columns: dict[str,
                                 hint="fix the card's column mapping or the file")
             continue
         out[field_name] = list(values)
+        _check_text(out[field_name], field_name, source_name, where)
     return kind.standardize(card, out, where)
+
+
+# Standard fields that hold text (one string per example) or words (a list of strings), whatever the kind: the
+# tokenizers fail on anything else, inside a job, long after the file was read.
+TEXT_FIELDS = ("text", "text_pair", "question", "context", "source", "target")
+WORD_FIELDS = ("tokens",)
+
+
+def _check_text(values: list, field_name: str, column: str, where: str) -> None:
+    if field_name in TEXT_FIELDS:
+        expected, valid = "text", lambda value: isinstance(value, str)
+    elif field_name in WORD_FIELDS:
+        expected, valid = "a list of words", lambda value: (not isinstance(value, list)   # the kind checks lists
+                                                            or all(isinstance(word, str) for word in value))
+    else:
+        return
+    for number, value in enumerate(values, start=1):
+        if not valid(value):
+            got = "null" if value is None else f"{type(value).__name__} {_short(value)}"
+            raise UserError(f"{where}: example {number}: column {column!r} ({field_name}) must be {expected}, "
+                            f"got {got}", hint="every example needs its text as strings")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

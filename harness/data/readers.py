@@ -64,6 +64,16 @@ def _text(path: Path, encoding: str = "utf-8") -> str:
                         hint="convert it to UTF-8") from None
 
 
+def _json(text: str, path: Path, line: int | None = None):
+    """json.loads, with a UserError for a value nested too deeply to decode (the decoder recurses per level)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        where = f"data file {path}" + (f", line {line}" if line is not None else "")
+        raise UserError(f"{where}: JSON nested too deeply to read", hint="examples hold text, labels and short "
+                        "lists, not deeply nested values") from None
+
+
 def lines_of(text: str) -> list[str]:
     """The records of a line-based file, split on LF only (a CR before it is dropped). Not str.splitlines(): it also
     breaks on U+2028, U+2029, NEL, form feed and U+001C-U+001E, which are ordinary characters inside a JSON string, a
@@ -114,7 +124,7 @@ def read_jsonl(path: Path) -> Rows:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = _json(line, path, number)
         except json.JSONDecodeError as exc:
             raise UserError(f"data file {path}, line {number}: invalid JSON ({exc.msg})") from None
         if not isinstance(row, dict):
@@ -126,7 +136,7 @@ def read_jsonl(path: Path) -> Rows:
 @reader("json")
 def read_json(path: Path) -> Rows:
     try:
-        data = json.loads(_text(path))
+        data = _json(_text(path), path)
     except json.JSONDecodeError as exc:
         raise UserError(f"data file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     if isinstance(data, dict) and isinstance(data.get("data"), list):
@@ -190,7 +200,7 @@ def iob1_to_iob2(tags: list[str]) -> list[str]:
 def read_squad(path: Path) -> Rows:
     """The official SQuAD JSON (articles > paragraphs > qas), flattened to one row per question."""
     try:
-        data = json.loads(_text(path))
+        data = _json(_text(path), path)
         rows = []
         for article in data["data"]:
             for paragraph in article["paragraphs"]:
@@ -199,7 +209,8 @@ def read_squad(path: Path) -> Rows:
                         "id": str(qa["id"]), "title": article.get("title", ""), "context": paragraph["context"],
                         "question": qa["question"],
                         "answers": {"text": [a["text"] for a in qa["answers"]],
-                                    "answer_start": [int(a["answer_start"]) for a in qa["answers"]]},
+                                    "answer_start": [_offset(a["answer_start"], path, qa["id"])
+                                                     for a in qa["answers"]]},
                     })
         return rows
     except json.JSONDecodeError as exc:
@@ -209,13 +220,33 @@ def read_squad(path: Path) -> Rows:
                         hint="expected {'data': [{'paragraphs': [{'context', 'qas': [...]}]}]}") from None
 
 
+def _offset(value, path: Path, question_id) -> int:
+    """An answer_start: a character offset, so an integer (or a whole float, or digits in a string, as some
+    converters write it)."""
+    whole = (isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+             or (isinstance(value, str) and value.strip().isdigit()))
+    if isinstance(value, bool) or not whole:
+        raise UserError(f"data file {path}: question {question_id!r}: answer_start {value!r} is not an integer",
+                        hint="answer_start is the character offset of the answer in its context")
+    return int(value)
+
+
+def parallel_files(stem: Path) -> list[Path]:
+    """The files of a parallel-text stem: STEM.LANG, one suffix without further dots (newstest2016 ->
+    newstest2016.en, newstest2016.ro; never newstest2016.old.en, which belongs to the stem newstest2016.old)."""
+    if not stem.parent.is_dir():
+        return []
+    return sorted(p for p in stem.parent.glob(stem.name + ".*")
+                  if "." not in p.name[len(stem.name) + 1:] and p.is_file())
+
+
 @reader("parallel_text")
 def read_parallel(path: Path) -> Rows:
     """Line-aligned plain text pairs: `path` is the common stem (newstest2016 -> newstest2016.en + .ro).
 
     The language suffixes are taken from the files that exist beside the stem; exactly two are expected.
     """
-    siblings = sorted(p for p in path.parent.glob(path.name + ".*") if p.is_file()) if path.parent.is_dir() else []
+    siblings = parallel_files(path)
     if len(siblings) != 2:
         raise UserError(f"parallel text {path}: expected two files {path.name}.<lang>, found {len(siblings)}",
                         hint="give the common stem, e.g. --data wmt16_en_ro=DIR/newstest2016")

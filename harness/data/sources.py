@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.data.readers import guess_format
+from harness.data.readers import guess_format, parallel_files
 from harness.errors import UserError
 from harness.tasks.card import SPLIT_ROLES, TaskCard
 
@@ -95,7 +95,7 @@ class DataSource:
 
 def _files_behind(path: Path, fmt: str | None) -> list[Path]:
     if fmt == "parallel_text":
-        return sorted(p for p in path.parent.glob(path.name + ".*") if p.is_file())
+        return parallel_files(path)
     return [path] if path.exists() else []
 
 

@@ -49,14 +49,9 @@ def check_accelerate_config(path: str | Path) -> None:
     if not file.is_file():
         raise UserError(f"--accelerate-config {path}: file not found",
                         hint="create one with `accelerate config --config_file FILE`")
-    try:
-        import yaml
+    from harness import yamlfile
 
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"--accelerate-config {path}: cannot read it ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"--accelerate-config {path}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = yamlfile.read(file, "--accelerate-config")
     if not isinstance(data, dict):
         raise UserError(f"--accelerate-config {path}: expected a mapping of accelerate settings")
 

@@ -1,6 +1,8 @@
 """Regression on sentence pairs (semantic similarity, e.g. STS-B): one real-valued score per example."""
 from __future__ import annotations
 
+import math
+
 from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation
 from harness.kinds.classification import SequenceKind
@@ -26,6 +28,9 @@ class RegressionKind(SequenceKind):
 
 def _score(value, where: str) -> float:
     try:
-        return float(value)
+        score = float(value)
     except (TypeError, ValueError):
         raise UserError(f"{where}: score {value!r} is not a number", hint="similarity labels must be numbers") from None
+    if not math.isfinite(score):        # a NaN or infinite target makes the loss NaN: a "divergence" in every job
+        raise UserError(f"{where}: score {value!r} is not a finite number", hint="similarity labels must be finite")
+    return score

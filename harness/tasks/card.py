@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from harness import yamlfile
 from harness.errors import UserError
 from harness.settings import card_hyperparameter_types
 
 FAMILIES = ("classification", "ner", "qa", "translation", "summarization", "similarity")
 SPLIT_ROLES = ("train", "validation", "test")
 LOCAL_FORMATS = ("glue_tsv", "tsv", "csv", "jsonl", "json", "conll", "squad_json", "parallel_text")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+# Matched with fullmatch: `$` would also accept a trailing newline, which then reaches cache folders and CSV cells.
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 
 
 class CardError(UserError):
@@ -156,7 +156,7 @@ def parse_card(data: Any, path: Path | str) -> TaskCard:
     f = _Fields(path, data)
     f.unknown_keys(_TOP_FIELDS)
     name = f.get("name", str)
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         f.fail("name", f"{name!r} must be lowercase letters, digits, '_', '-' or '.'")
     family = f.get("family", str, choices=FAMILIES)
     kind = f.get("kind", str)
@@ -165,6 +165,8 @@ def parse_card(data: Any, path: Path | str) -> TaskCard:
     for i, label in enumerate(labels):
         if not isinstance(label, (str, int)) or isinstance(label, bool):
             f.fail(f"labels[{i}]", "expected a string")
+        if str(label) in map(str, labels[:i]):
+            f.fail(f"labels[{i}]", f"{label!r} is listed twice (each label needs its own class)")
     metrics_f = f.sub("metrics", required=True)
     primary, report = _metrics(metrics_f)
     generation = f.get("generation", dict, {})
@@ -197,6 +199,10 @@ def _data_sources(data_f: "_Fields", path: Path | str):
         loc.unknown_keys(("format", "files", "columns"))
         local = LocalSource(format=loc.get("format", str, choices=LOCAL_FORMATS),
                             files=loc.str_map("files", keys=SPLIT_ROLES), columns=loc.str_map("columns"))
+        for role, rel in local.files.items():
+            if not _inside(rel):
+                loc.fail(f"files.{role}", f"{rel!r} leaves the data directory; give a path inside it "
+                         "(no leading '/' or '~', no '..')")
         if "train" not in local.files or "test" not in local.files:
             loc.fail("files", "must name at least the train and test files")
     sample = None
@@ -212,6 +218,14 @@ def _data_sources(data_f: "_Fields", path: Path | str):
     if hub is None and local is None and sample is None:
         data_f.fail("hub", "a card needs at least one data source: hub, local or sample")
     return hub, local, sample, carve
+
+
+def _inside(relative: str) -> bool:
+    """Whether a card's local file path stays inside the data directory it is joined to: relative, no '..', no '~'
+    (which expanduser would turn into the home folder)."""
+    path = Path(relative)
+    return bool(relative.strip()) and not path.is_absolute() and ".." not in path.parts and \
+        not relative.startswith("~")
 
 
 def _metrics(metrics_f: "_Fields") -> tuple[str, list[str]]:
@@ -247,15 +261,4 @@ def _hyperparameters(hp_f: "_Fields | None") -> dict[str, Any]:
 
 def load_card(path: Path) -> TaskCard:
     """Read and validate one card file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read task card {path}: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise UserError(f"task card {path}: invalid YAML{line}: {getattr(exc, 'problem', exc)}",
-                        hint="check indentation and quoting") from None
-    return parse_card(data, path)
+    return parse_card(yamlfile.read(path, "task card"), path)
