@@ -168,6 +168,14 @@ def run(config: RunConfig | None = None, *, progress: Callable[[str], None] | No
     output = Path(config.output) if config.output is not None else default_output()
     plan = _plan(config, output, warn=logger.warning)
     store = ResultStore(output)
+    with store.driving():       # this output's only driver: a second one is refused, so no job runs twice
+        store.recover_pending()
+        return _execute(config, sweep, plan, output, store, progress)
+
+
+def _execute(config: RunConfig, sweep, plan: RunPlan, output: Path, store: ResultStore,
+             progress: Callable[[str], None] | None) -> list[dict]:
+    """Run the plan's unfinished jobs, appending each result to the store as it arrives; then write the report."""
     from harness.executors import make_executor
     executor_impl = make_executor(config.executor, run=output.name, options=sweep, store=store)
 

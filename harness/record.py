@@ -192,6 +192,8 @@ class Record(Section):
     higher_is_better: bool | None = column()
     metric_scale: str | None = column()
     score: float | None = column()
+    # written by the store only: dotted path -> the NaN / Infinity it held, stored as null (strict JSON)
+    non_finite: dict | None = field(default=None, metadata={"omit_if_none": True})
     validation: Validation | None = section(Validation, optional=True)
     params: int | None = column()
     trainable_params: int | None = column()
