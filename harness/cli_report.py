@@ -11,6 +11,13 @@ import click
 
 from harness.errors import UserError
 
+
+def echo(text: str) -> None:
+    """Print a report's text: names come from the run, and none may send control sequences to the terminal."""
+    from harness.report.text import printable
+
+    click.echo(printable(text))
+
 LIMIT_HELP = ("Limits are checked on every selected task (worst case): sizes take KB/MB/GB (powers of 1000) or "
               "KiB/MiB/GiB, K/M/G (powers of 1024).")
 
@@ -47,7 +54,7 @@ def report(run_dir, formats, out, no_plots):
 
     wanted = parse_formats(formats)
     board, paths = build_and_write(run_dir, out, wanted, plots=not no_plots)
-    click.echo(render_terminal(board))
+    echo(render_terminal(board))
     for path in paths:
         click.echo(f"wrote {path}", err=True)
 
@@ -78,7 +85,7 @@ def select_(run_dir, tasks, max_memory, max_latency_ms, min_throughput, max_para
     if as_json:
         click.echo(json.dumps(selection_json(selection), indent=1, ensure_ascii=False))
     else:
-        click.echo(render_selection(selection))
+        echo(render_selection(selection))
     if selection.none_fits:
         sys.exit(1)
 
@@ -103,7 +110,7 @@ def compare(run_a, run_b, as_json):
 
         click.echo(json.dumps(_clean(table.to_dict(orient="records")), indent=1, ensure_ascii=False))
     else:
-        click.echo(render_compare(a, b, table))
+        echo(render_compare(a, b, table))
 
 
 def print_leaderboard(run_dir) -> None:
@@ -111,7 +118,7 @@ def print_leaderboard(run_dir) -> None:
     from harness.report.markdown import render_terminal
 
     try:
-        click.echo(render_terminal(_board(run_dir)))
+        echo(render_terminal(_board(run_dir)))
     except UserError as exc:
         click.echo(f"(no leaderboard: {exc})", err=True)
 

@@ -16,6 +16,7 @@ run (harness.config.sources); validation errors name the file and the field.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,9 @@ from harness.config.values import FieldError, parse_value
 from harness.errors import UserError, did_you_mean
 
 FIELDS = ("name", "description", "models", "tasks", "seeds", "data", "data_dir", "settings", "tasks_dir")
+# A name becomes the default output folder runs/NAME_TIMESTAMP: no separators, no leading dot, nothing a shell or a
+# file system treats specially.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # Run options a leaderboard's settings may hold: all but what its top level fixes (and leaderboard itself).
 SETTINGS = tuple(k for k in CONFIG_FIELDS if k not in ("models", "tasks", "seeds", "data", "data_dir", "tasks_dir",
                                                        "leaderboard"))
@@ -103,6 +107,10 @@ def load(name_or_path: str, check_tasks: bool = True) -> Leaderboard:
     name = raw.get("name", path.stem)
     if not isinstance(name, str) or not name.strip():
         raise LeaderboardError(path, "name", "expected a non-empty string")
+    if not SAFE_NAME.fullmatch(name.strip()):
+        raise LeaderboardError(path, "name", f"{name.strip()!r} is not a plain file name (it names the run's folder, "
+                               "runs/NAME_TIMESTAMP)", hint="use up to 100 letters, digits, '.', '_' or '-', starting "
+                               "with a letter or digit")
     description = raw.get("description") or ""
     if not isinstance(description, str):
         raise LeaderboardError(path, "description", "expected a string")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.atomic import refuse_link, write_atomic
 from harness.errors import UserError
 
 FORMATS = ("md", "html", "csv", "json", "tex")
@@ -56,6 +57,7 @@ def build_and_write(run_dir, out=None, formats=FORMATS, plots: bool = True):
             raise UserError(f"cannot create the report folder {out}: {exc.strerror}", hint="choose another --out") \
                 from None
         if painter is not None:
+            refuse_link(out / "plots", "the plots folder")
             painter.start(board, out / "plots")
         written: list[Path] = []
         for name, render in _data_renderers().items():
@@ -86,5 +88,4 @@ def _data_renderers() -> dict:
 
 
 def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_atomic(path, text)       # a link planted at the path is replaced, never written through

@@ -7,6 +7,7 @@ from harness.report import format as fmt
 from harness.report import sharing
 from harness.report.aggregate import Leaderboard
 from harness.report.tables import Cell, Table, number, text
+from harness.report.text import printable
 
 
 def cost_table(lb: Leaderboard) -> Table:
@@ -40,7 +41,7 @@ def _cost_table(lb: Leaderboard) -> Table:
                           pareto=bool(o["pareto_speed"])),
                      Cell("★" if o["pareto_memory"] else "", sort=1.0 if o["pareto_memory"] else 0.0,
                           pareto=bool(o["pareto_memory"]))])
-    device = ", ".join(sorted({str(d) for d in lb.cells["device"].dropna()})) or "unknown"
+    device = ", ".join(sorted({printable(d) for d in lb.cells["device"].dropna()})) or "unknown"   # into prose
     which = {"GPU": "the GPU peak", "RSS": "the process peak RSS (no GPU was used)"}.get(
         kind, "the GPU peak where a GPU was used, else the process peak RSS")
     intro = [f"Means over the tasks each entry completed (peak memory: the maximum; parameters: the range over "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime, timezone
 
 import numpy as np
@@ -25,8 +26,27 @@ OVERALL_COLUMNS = ["rank", "entry", "model", "tuning", "architecture", "score", 
                    "latency_shared", "latency_shared_seeds"]
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (tab and CR too, in some), so such a text cell
+# gets a leading single quote, as spreadsheet-safe exporters do: shown as text, still readable. A text that is a
+# plain number ("-2") runs nothing and is left alone; numeric columns are numbers and never touched.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def spreadsheet_safe(value):
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        value = "'" + value
+    # The CSV writer quotes a cell holding the line terminator (\n) but not a lone CR, which readers take for the end
+    # of the row: line breaks in a cell are written as \n, so the cell is quoted and the rows stay whole.
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def render_csv(lb: Leaderboard) -> str:
     frame = lb.cells[CSV_COLUMNS].copy()
+    for column in frame.select_dtypes(include=["object", "string"]).columns:
+        frame[column] = frame[column].map(spreadsheet_safe)
     return frame.to_csv(index=False, lineterminator="\n")
 
 

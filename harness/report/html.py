@@ -15,6 +15,7 @@ from pathlib import Path
 from harness.report import tables as T
 from harness.report.aggregate import Leaderboard
 from harness.report.outline import outline, where
+from harness.report.text import BOLD, printable
 
 
 def render_html(lb: Leaderboard, plot_files: dict[str, Path] | None = None) -> str:
@@ -30,16 +31,25 @@ def _environment():
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("harness.report", "templates"), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
+                             undefined=jinja2.StrictUndefined, finalize=_printable)
     env.filters.update(prose=prose, sort_key=sort_key, css_classes=css_classes, where=where)
     return env
 
 
+def _printable(value):
+    """Every string a template shows loses its control characters (autoescaping then escapes the rest); markup
+    we made (the prose filter's) is already clean."""
+    from markupsafe import Markup
+
+    return printable(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 def prose(text: str):
-    """Our prose: escaped, then **bold** turned into <b>."""
+    """Our prose: escaped, then its bold marks (harness.report.text.bold) turned into <b>."""
     from markupsafe import Markup, escape
 
-    return Markup(re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", str(escape(text))))
+    clean = BOLD.join(printable(part) for part in str(text).split(BOLD))
+    return Markup(re.sub(f"{BOLD}(.+?){BOLD}", r"<b>\1</b>", str(escape(clean))).replace(BOLD, ""))
 
 
 def sort_key(cell: T.Cell) -> str:

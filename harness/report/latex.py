@@ -6,6 +6,7 @@ import re
 from harness.report import tables as T
 from harness.report.cost_table import cost_table, shared_costs
 from harness.report.aggregate import Leaderboard
+from harness.report.text import printable
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
             "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
@@ -17,7 +18,7 @@ _PATTERN = re.compile("|".join(re.escape(k) for k in _SPECIAL))
 
 
 def tex_escape(value) -> str:
-    text = _PATTERN.sub(lambda m: _SPECIAL[m.group(0)], str(value))
+    text = _PATTERN.sub(lambda m: _SPECIAL[m.group(0)], printable(value))
     # pdflatex handles Latin-1 letters with the default UTF-8 input; anything else would stop compilation.
     return "".join(ch if ord(ch) < 0x250 else "?" for ch in text)
 

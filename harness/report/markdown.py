@@ -8,14 +8,16 @@ from harness.report import tables as T
 from harness.report.aggregate import Leaderboard
 from harness.report.format import superscript
 from harness.report.outline import Section, outline, where
+from harness.report.text import BOLD, printable
 
 # Intraword underscores never emphasize in CommonMark, so x86_64 and batch_size stay readable in the raw file.
-_MD_SPECIAL = re.compile(r"([\\`*\[\]|<>]|(?<!\w)_|_(?!\w))")
+# ~~ strikes through in GitHub's Markdown.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|<>~]|(?<!\w)_|_(?!\w))")
 
 
 def md_escape(value: str) -> str:
-    """Make a user string inert in Markdown: no markup, no raw HTML, one line."""
-    return _inert(" ".join(str(value).split()))
+    """Make a user string inert in Markdown: no markup, no raw HTML, no control characters, one line."""
+    return _inert(" ".join(printable(value).split()))
 
 
 def _inert(value: str) -> str:
@@ -49,8 +51,8 @@ def _numeric_column(table: T.Table, index: int) -> bool:
 
 
 def md_prose(text: str) -> str:
-    """Our prose: escaped like a user string, except its **bold** marks."""
-    return "**".join(_inert(part) for part in " ".join(str(text).split()).split("**"))
+    """Our prose: escaped like a user string, except its bold marks (harness.report.text.bold)."""
+    return "**".join(_inert(printable(part)) for part in " ".join(str(text).split()).split(BOLD))
 
 
 def render_markdown(lb: Leaderboard, plots: list[str] = ()) -> str:
@@ -95,8 +97,8 @@ def _summary(head: str, best: str | None, ties: list[str]) -> str:
 def _footnotes(notes: list) -> list[str]:
     if not notes:
         return []
-    lines = [f"{superscript(note.number)} {note.status}: {md_escape(note.text)} ({md_escape(where(note))})  "
-             for note in notes]
+    lines = [f"{superscript(note.number)} {md_escape(note.status)}: {md_escape(note.text)} "
+             f"({md_escape(where(note))})  " for note in notes]
     return lines + [""]
 
 

@@ -9,6 +9,7 @@ This module must stay free of heavy imports.
 """
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import sys
@@ -87,9 +88,12 @@ def draw_one(job) -> str | None:
     fig = BY_FILE[name].drawer()(lb)
     if fig is None:
         return None
+    from harness.atomic import write_atomic
     from harness.report.plots import DPI
 
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
+    write_atomic(path, png.getvalue())
     return path
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from harness.report import format as fmt
 from harness.report.aggregate import Leaderboard
 from harness.report.normalize import metric_range
+from harness.report.text import shorten
 
 DPI = 100
 ARCH_STYLE = {"encoder": ("#1f77b4", "o"), "decoder": ("#d62728", "s"), "encoder-decoder": ("#2ca02c", "^")}
@@ -24,11 +25,13 @@ FRONT_COLOR = "#ff7f0e"
 MAX_ROWS = 30
 MAX_BAR_ROWS = 20
 MAX_LABELS = 20
+MAX_LABEL_CHARS = 40
 
 
 def plain(text) -> str:
-    """A user string shown literally by matplotlib ($ would start mathtext)."""
-    return str(text).replace("$", r"\$")
+    """A user string shown literally by matplotlib ($ would start mathtext), shortened to a label's length: a figure
+    has fixed room for its labels (the tables show full names)."""
+    return shorten(text, MAX_LABEL_CHARS).replace("$", r"\$")
 
 
 def _figure(width: float, height: float):
@@ -303,7 +306,7 @@ def task_bars(lb: Leaderboard):
 
 def _text_inches(labels, fontsize: float = 8.5) -> float:
     """Rough width of the longest label (DejaVu Sans averages ~0.6 em per character)."""
-    longest = max((len(str(label)) for label in labels), default=0)
+    longest = max((len(plain(label)) for label in labels), default=0)
     return longest * fontsize * 0.6 / 72
 
 

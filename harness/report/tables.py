@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from harness.report import format as fmt
 from harness.report.aggregate import TASK_FAMILY_ORDER, Leaderboard
+from harness.report.text import bold, printable
 
 FAMILY_TITLES = {"classification": "Classification", "ner": "Named-entity recognition", "qa": "Question answering",
                  "translation": "Translation", "summarization": "Summarization", "similarity": "Similarity"}
@@ -120,7 +121,7 @@ def _overall_table(lb: Leaderboard) -> Table:
         "which the entry has the best overall score) come from the same bootstrap over seeds and test examples as "
         "the task intervals (see Method). Avg rank = mean rank over completed tasks (1 = best). Coverage = tasks "
         "ok / tasks asked.",
-        "Task columns show the mean primary metric over seeds; **bold** = best on the task; ≈ = a paired test "
+        f"Task columns show the mean primary metric over seeds; {bold('bold')} = best on the task; ≈ = a paired test "
         "against the best finds no significant difference (p ≥ 0.05 after Holm's correction over the entries "
         "compared with the best); ↓ = lower is better.",
     ]
@@ -157,7 +158,9 @@ def _family_tables(lb: Leaderboard) -> list[Table]:
                              Cell(c["seeds"] if isinstance(c["seeds"], str) and c["seeds"] else "–",
                                   sort=float(c["n"]), numeric=True),
                              text(", ".join(counts)), versus, probability_cell(c["p_best"])])
-        intro = ["; ".join(f"{t['task']}: {t['metric']} ({'higher' if t['higher_is_better'] else 'lower'} is "
+        # Run strings in prose go through printable: no control character can fake a bold mark.
+        intro = ["; ".join(f"{printable(t['task'])}: {printable(t['metric'])} "
+                           f"({'higher' if t['higher_is_better'] else 'lower'} is "
                            f"better{', bundled sample †' if t['sample'] else ''})" for _, t in tasks.iterrows())]
         tables.append(Table(f"family-{family}", FAMILY_TITLES.get(family, family.title()),
                             ["task", "entry", "mean", "std", "95 % CI", "interval", "seeds", "jobs",
