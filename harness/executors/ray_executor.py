@@ -12,6 +12,9 @@ crashes its worker, is cancelled after --job-timeout, or raises becomes a `faile
 The cluster must see the same files as the driver: harness installed in the same version on every node, and the
 prepared data and model directories at the same paths (a shared filesystem, or HARNESS_CACHE pointing at one).
 Data-parallel (multi-GPU) jobs are not run under Ray: each job takes at most one GPU there.
+
+Offline (HF_HUB_OFFLINE=1), a local instance started here makes no connection off this machine
+(harness.executors.ray_offline).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from collections import deque
 from harness.errors import TIMEOUT, WORKER_DIED
 from harness.executors import SweepOptions
 from harness.executors.delivery import Delivery, guarded_run
+from harness.executors.ray_offline import environment, local_ray_env
 from harness.executors.worker import DEFAULT_JOB_FN
 from harness.job import Job, failed_record
 from harness.schedule.progress import JobStarted, NullProgress
@@ -76,9 +80,11 @@ class RayExecutor:
             return ray, False
         env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        started_env = local_ray_env() if self.options.ray_address is None else {}
         try:
-            ray.init(address=self.options.ray_address, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.ERROR, runtime_env={"env_vars": env})
+            with environment(started_env):
+                ray.init(address=self.options.ray_address, include_dashboard=False, log_to_driver=False,
+                         logging_level=logging.ERROR, runtime_env={"env_vars": env})
         except (ConnectionError, RuntimeError, ValueError) as exc:
             from harness.errors import UserError
 
