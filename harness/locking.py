@@ -17,7 +17,7 @@ from typing import Iterator
 def file_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `path` (created if missing) for the duration of the block."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -37,7 +37,7 @@ class LockHeld(Exception):
 def claim(path: Path, holder: str) -> int:
     """Lock `path` exclusively without waiting and write `holder` into it; returns the descriptor, whose closing
     releases the claim. Raises LockHeld, naming the holder, when another process has it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

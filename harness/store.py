@@ -33,6 +33,7 @@ import os
 from pathlib import Path
 from typing import Iterator
 
+from harness.atomic import write_atomic
 from harness.errors import UserError
 from harness.locking import LockHeld, claim, file_lock
 from harness.paths import cache_dir
@@ -102,7 +103,8 @@ class ResultStore:
     def _append_line(self, data: bytes) -> None:
         with file_lock(self.lock_path):
             created = not self.path.exists()
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            # O_NOFOLLOW: a link put there during the run fails the append (kept pending), never written through
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             try:
                 _repair_tail(fd)
                 _write_all(fd, data)
@@ -124,7 +126,7 @@ class ResultStore:
         for path in self._pending_paths():
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
                 try:
                     _write_all(fd, line)
                     os.fsync(fd)
@@ -202,13 +204,10 @@ class ResultStore:
     def write_predictions(self, job_id: str, predictions: dict) -> None:
         """predictions/<job>.json; if it cannot be written (a full disk), the report does without it (a warning)."""
         folder = self.run_dir / "predictions"
-        tmp = folder / f".{job_id}.{os.getpid()}.json.tmp"
         try:
             folder.mkdir(exist_ok=True)
-            tmp.write_text(_strict_dumps(predictions))
-            tmp.replace(folder / f"{job_id}.json")
+            write_atomic(folder / f"{job_id}.json", _strict_dumps(predictions))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             logger.warning("could not write the predictions of job %s to %s (%s); the report does without them",
                            job_id, folder, exc.strerror or exc)
 
@@ -221,9 +220,7 @@ class ResultStore:
 
     def write_run_info(self, info: dict) -> None:
         """run.json: what was asked (settings, skipped tasks). Rewritten per invocation; results never are."""
-        tmp = self.run_dir / f".run.json.{os.getpid()}.tmp"
-        tmp.write_text(_strict_dumps(info, indent=1))
-        tmp.replace(self.run_dir / "run.json")
+        write_atomic(self.run_dir / "run.json", _strict_dumps(info, indent=1))
 
     def read_run_info(self) -> dict:
         try:
@@ -269,7 +266,7 @@ def _last_line_start(fd: int, size: int) -> int:
 
 def _probe_write(path: Path) -> None:
     """Write, fsync and remove a scratch file: raises OSError where a record could not be written."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     try:
         _write_all(fd, b"\0" * PROBE_BYTES)
         os.fsync(fd)

@@ -118,3 +118,19 @@ def test_a_leaderboard_name_that_is_not_a_plain_file_name_is_refused(tmp_path, n
     board.write_text(f"name: {name!r}\nmodels: [tiny-bert]\ntasks: [sst2]\ndata: sample\n".replace("'", '"'))
     line = _one_line_error(run_cli("run", "--leaderboard", str(board)))
     assert "field 'name'" in line and not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("name", ["results.jsonl", ".results.lock"])
+def test_a_link_put_in_place_of_a_store_file_during_a_run_is_never_written_through(tmp_path, name):
+    from harness.store import PENDING, ResultStore
+
+    run = tmp_path / "run"
+    run.mkdir()
+    target = tmp_path / "outside.txt"
+    target.write_text("precious\n")
+    os.symlink(target, run / name)
+    store = ResultStore(run)
+    store.append(record("plain", SST2, 0, score=0.5))       # refused through the link: kept pending instead
+    store.write_run_info({"command": "harness run"})
+    assert target.read_text() == "precious\n" and (run / PENDING).stat().st_size > 0
+
