@@ -147,9 +147,12 @@ class ResultStore:
             if not path.is_file():
                 continue
             lines = [line + b"\n" for line in path.read_bytes().splitlines() if _parse_line(line) is not None]
+            # a move interrupted before the pending file was removed must not add its records twice
+            stored = set(self.path.read_bytes().splitlines(keepends=True)) if self.path.is_file() else set()
             try:
                 for line in lines:
-                    self._append_line(line)
+                    if line not in stored:
+                        self._append_line(line)
                 path.unlink()
             except OSError as exc:
                 logger.warning("records kept in %s could not be added to %s yet (%s)", path, self.path,

@@ -130,6 +130,18 @@ def test_a_record_that_cannot_be_appended_is_kept_and_picked_up_by_the_next_run(
     assert not any(p.name.startswith(".pending") for p in out.iterdir())
 
 
+def test_an_interrupted_move_of_pending_records_adds_none_twice(tmp_path, monkeypatch):
+    store = ResultStore(tmp_path)
+    with monkeypatch.context() as patch:
+        _full_disk(patch, "/results.jsonl")          # the run directory's pending file can still be written
+        store.append(record("a"))
+    pending = tmp_path / ".pending-results.jsonl"
+    assert pending.is_file() and store.path.read_bytes() == b""
+    store.path.write_bytes(pending.read_bytes())     # moved, but the driver died before removing the pending file
+    assert store.recover_pending() == 1
+    assert [r["job"] for r in strict_lines(store.path)] == ["a"] and not pending.exists()
+
+
 # ----------------------------------------------------------------------------------------- two drivers, one output
 
 def test_two_drivers_started_together_run_each_job_once(tmp_path):
