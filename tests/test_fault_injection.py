@@ -31,15 +31,24 @@ def _records(path, allow_torn_tail: bool = False) -> list[dict]:
     return records
 
 
+def _sweep_command(out, seeds: str, samples: int, *extra: str) -> list[str]:
+    """tiny-bert on sst2 and stsb (sample data) for each seed: two jobs per seed."""
+    return [sys.executable, "-m", "harness", "run", "--models", "tiny-bert", "--tasks", "sst2,stsb", "--data",
+            "sample", "--seeds", seeds, "--max-train-samples", str(samples), "--max-eval-samples", str(samples),
+            "--epochs", "1", "--latency-requests", "0", *extra, "--no-report", "--quiet", "--output", str(out)]
+
+
+def _fault_seed() -> tuple[int, random.Random]:
+    """The seed of the kill moments (HARNESS_FAULT_SEED replays a failure) and its generator."""
+    seed = int(os.environ.get("HARNESS_FAULT_SEED", time.time_ns() % 10_000))
+    return seed, random.Random(seed)
+
+
 def test_sweep_survives_repeated_sigkill_and_completes(tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "harness", "run", "--models", "tiny-bert", "--tasks", "sst2,stsb",
-               "--data", "sample", "--seeds", "0,1,2", "--max-train-samples", "16", "--max-eval-samples", "16",
-               "--epochs", "1", "--latency-requests", "0", "--workers", "2", "--no-report", "--quiet",
-               "--output", str(out)]
+    command = _sweep_command(out, "0,1,2", 16, "--workers", "2")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    seed = int(os.environ.get("HARNESS_FAULT_SEED", time.time_ns() % 10_000))
-    rng = random.Random(seed)
+    seed, rng = _fault_seed()
     results = out / "results.jsonl"
     kept: set[str] = set()
     kills = 0
@@ -99,12 +108,8 @@ def _finished_jobs(path) -> set[str]:
 @pytest.mark.slow
 def test_kills_between_a_record_and_its_newline_lose_nothing(tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "harness", "run", "--models", "tiny-bert", "--tasks", "sst2,stsb",
-               "--data", "sample", "--seeds", "0,1,2,3,4,5", "--max-train-samples", "8", "--max-eval-samples", "8",
-               "--epochs", "1", "--latency-requests", "0", "--executor", "inline", "--no-report", "--quiet",
-               "--output", str(out)]
-    seed = int(os.environ.get("HARNESS_FAULT_SEED", time.time_ns() % 10_000))
-    rng = random.Random(seed)
+    command = _sweep_command(out, "0,1,2,3,4,5", 8, "--executor", "inline")
+    seed, rng = _fault_seed()
     results = out / "results.jsonl"
     kept: set[str] = set()
     log = []
