@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from harness.errors import UserError
+
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write data (text as UTF-8) to a new file beside `path`, then rename it over `path`; returns `path`."""
@@ -31,8 +33,6 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
 
 def refuse_link(path: Path, what: str) -> None:
     """A folder we are about to write into must not be a link to somewhere else (UserError)."""
-    from harness.errors import UserError
-
     if path.is_symlink():
         raise UserError(f"{what} {path} is a symbolic link; files written there would land outside the run "
                         "directory", hint="remove the link, or choose another --out")
