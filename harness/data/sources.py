@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.data.content_hash import file_digest
 from harness.data.readers import guess_format, parallel_files
 from harness.errors import UserError
 from harness.tasks.card import SPLIT_ROLES, TaskCard
@@ -77,12 +78,12 @@ class DataSource:
         return f"{self.origin} {files}" + (" (test carved from train)" if self.carve_test else "")
 
     def fingerprint(self, card: TaskCard, kind_name: str) -> str:
-        """Identity of the prepared data: the source, the files' sizes and times, and the card fields that matter."""
+        """Identity of the prepared data: the source, the files' contents (not their times: touching a file must not
+        re-run its jobs) and the card fields that matter."""
         stamp = {}
         for role, path in sorted(self.files.items()):
             for p in _files_behind(Path(path), self.format):
-                st = p.stat()
-                stamp[f"{role}:{p}"] = [st.st_size, st.st_mtime_ns]
+                stamp[f"{role}:{p}"] = file_digest(p)
         payload = {"v": DATA_CODE_VERSION, "origin": self.origin, "format": self.format, "files": stamp,
                    "columns": self.columns, "hub": self.hub, "carve_test": self.carve_test, "kind": kind_name,
                    "labels": card.labels, "carve": [card.carve.fraction, card.carve.max_rows, card.carve.seed]}

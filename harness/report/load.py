@@ -1,7 +1,9 @@
-"""Reading a run directory into one flat pandas frame (one row per job, latest record of each job)."""
+"""Reading a run directory into one flat pandas frame (one row per job, latest record of each job; one job per
+model x tuning x grid point x task x seed)."""
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,8 @@ FIELDS = [(name, path) for name, path, _ in report_columns()]
 SHARED = ("train", "latency")
 NUMERIC = ["validation_score"] + [name for name, _, numeric in report_columns() if numeric]
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class RunData:
@@ -26,6 +30,7 @@ class RunData:
     records: list[dict]
     info: dict = field(default_factory=dict)
     selection: pd.DataFrame | None = None     # the hyperparameter grid and its validation scores (selection.py)
+    replaced: int = 0                         # earlier records of a seed that ran again under another job id
 
     @property
     def name(self) -> str:
@@ -98,7 +103,7 @@ def load_run(run_dir: str | Path) -> RunData:
     if not run_dir.is_dir():
         raise UserError(f"run directory not found: {run_dir}", hint="pass the --output folder of a run")
     store = ResultStore(run_dir)
-    records = store.latest()
+    records, replaced = one_record_per_seed(store.latest())
     if not records:
         if not store.path.is_file():
             raise UserError(f"{run_dir} holds no results.jsonl", hint="pass the --output folder of a run")
@@ -106,4 +111,27 @@ def load_run(run_dir: str | Path) -> RunData:
     from harness.report.grid_choice import select_on_validation
 
     frame, selection = select_on_validation(frame_from_records(records))
-    return RunData(run_dir=run_dir, frame=frame, records=records, info=store.read_run_info(), selection=selection)
+    return RunData(run_dir=run_dir, frame=frame, records=records, info=store.read_run_info(), selection=selection,
+                   replaced=replaced)
+
+
+def one_record_per_seed(records: list[dict]) -> tuple[list[dict], int]:
+    """The latest of the records (in store order) of each model x tuning x grid point x task x seed, and how many
+    earlier ones it replaced.
+
+    A job's id covers more than these (card, data, settings, harness version), so after such a change the same seed
+    can run again under a new id; counted twice it would pass for two seeds."""
+    from harness.report.grid_choice import grid_key
+
+    latest: dict[tuple, dict] = {}
+    for record in records:
+        key = (record.get("model"), record.get("tuning") or "full", grid_key(record.get("grid")), record.get("task"),
+               record.get("seed"))
+        latest.pop(key, None)           # re-inserted: the order stays that of each key's latest record
+        latest[key] = record
+    replaced = len(records) - len(latest)
+    if replaced:
+        logger.warning("%d earlier record%s of a model x tuning x grid point x task x seed that ran again under "
+                       "another job id %s replaced by the latest (each seed counts once)", replaced,
+                       "" if replaced == 1 else "s", "was" if replaced == 1 else "were")
+    return list(latest.values()), replaced

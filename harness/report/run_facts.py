@@ -30,7 +30,16 @@ def method_lines(lb: Leaderboard) -> list[str]:
         "method (family-wise error 5 %); ≈ marks adjusted p ≥ 0.05. The overall score is compared the same way, "
         "on the mean normalized score per resample, Holm-adjusted over the entries.",
         "P(best): the share of resamples in which the entry has the best value (ties shared).",
-    ]
+    ] + _replaced_lines(lb.run.replaced)
+
+
+def _replaced_lines(replaced: int) -> list[str]:
+    """Seeds that ran again under another job id (a card, data or setting changed in between) count once."""
+    if not replaced:
+        return []
+    earlier = "1 earlier record" if replaced == 1 else f"{replaced} earlier records"
+    return [f"Each model × tuning × grid point × task × seed counts once, with its latest record: this report "
+            f"replaced {earlier} of a seed that ran again under another job id."]
 
 
 

@@ -76,9 +76,31 @@ class TaskCard:
 
     @property
     def hash(self) -> str:
-        """Content hash of the card: part of every job's identity, so editing a card re-runs its jobs."""
-        canonical = json.dumps(self.raw, sort_keys=True, default=str)
+        """Content hash of the card: part of every job's identity, so editing a card re-runs its jobs (except for
+        the fields in RESULT_NEUTRAL_FIELDS)."""
+        canonical = json.dumps(_without(self.raw, RESULT_NEUTRAL_FIELDS), sort_keys=True, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+# Card fields left out of the card's hash, and so of job ids, because no value of theirs can change a result:
+# rewording them must not train finished jobs again. `description` and `metrics.definition` are prose for people
+# (what the task is, where it comes from, how its metric is computed); `metrics.higher_is_better` only restates
+# the direction the kind's metric spec decides (a card that contradicts it is refused).
+RESULT_NEUTRAL_FIELDS = ("description", "metrics.definition", "metrics.higher_is_better")
+
+
+def _without(data: Any, dotted: tuple[str, ...]) -> Any:
+    """A copy of a card's mapping without the named (dotted) fields."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for name in dotted:
+        head, _, rest = name.partition(".")
+        if not rest:
+            out.pop(head, None)
+        elif isinstance(out.get(head), dict):
+            out[head] = _without(out[head], (rest,))
+    return out
 
 
 class _Fields:
