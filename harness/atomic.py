@@ -31,8 +31,8 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return path
 
 
-def refuse_link(path: Path, what: str) -> None:
+def refuse_link(path: Path, what: str, option: str = "--out") -> None:
     """A folder we are about to write into must not be a link to somewhere else (UserError)."""
     if path.is_symlink():
         raise UserError(f"{what} {path} is a symbolic link; files written there would land outside the run "
-                        "directory", hint="remove the link, or choose another --out")
+                        "directory", hint=f"remove the link, or choose another {option}")

@@ -33,7 +33,7 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from harness.atomic import write_atomic
+from harness.atomic import refuse_link, write_atomic
 from harness.errors import UserError
 from harness.locking import LockHeld, claim, file_lock
 from harness.paths import cache_dir
@@ -59,8 +59,8 @@ class ResultStore:
         self._seen_inode: int | None = None
 
     def ensure_writable(self) -> None:
-        """Refuse, before anything runs, an output the store could not write: a file, a directory in place of one
-        of the store's files, no permission, no space left."""
+        """Refuse, before anything runs, an output the store could not write: a file, a directory or a link in
+        place of one of the store's files, a linked predictions or plots folder, no permission, no space left."""
         if self.run_dir.exists() and not self.run_dir.is_dir():
             raise UserError(f"output {self.run_dir} exists and is not a directory", hint="choose another --output")
         for name in (RESULTS, RESULTS_LOCK, RUN_LOCK):
@@ -68,6 +68,8 @@ class ResultStore:
             if path.is_symlink() or (path.exists() and not path.is_file()):     # a link could lead outside
                 raise UserError(f"{path} is not a regular file",
                                 hint="move it out of the way, or choose another --output")
+        refuse_link(self.run_dir / "predictions", "the predictions folder", "--output")
+        refuse_link(self.run_dir / "plots", "the plots folder", "--output")      # the report after the run
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             _probe_write(self.run_dir / f".write-test-{os.getpid()}")

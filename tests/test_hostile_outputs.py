@@ -134,3 +134,16 @@ def test_a_link_put_in_place_of_a_store_file_during_a_run_is_never_written_throu
     store.write_run_info({"command": "harness run"})
     assert target.read_text() == "precious\n" and (run / PENDING).stat().st_size > 0
 
+
+
+@pytest.mark.parametrize("folder", ["predictions", "plots"])
+def test_a_run_directory_whose_output_folders_are_links_is_refused(tmp_path, folder):
+    run = tmp_path / "run"
+    run.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, run / folder)
+    result = run_cli("run", "-m", "tiny-bert", "-t", "sst2", "--data", "sample", "-o", str(run))
+    line = _one_line_error(result)
+    assert folder in line and "--output" in line and not any(elsewhere.iterdir())
+    assert sorted(p.name for p in run.iterdir()) == [folder]
