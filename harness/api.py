@@ -14,6 +14,8 @@ from harness.config.values import parse_value
 from harness.errors import UserError
 from harness.job import Job
 from harness.leaderboards import load as load_leaderboard
+from harness.paths import check_cache_dir
+from harness.run_dir import check_output
 from harness.settings import Hyperparameters, parse_list
 from harness.store import ResultStore
 
@@ -41,6 +43,7 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
 
     model_names, seed_list, overrides, tuning_list = _checked_inputs(models, seeds, overrides, precision, device,
                                                                      tunings)
+    check_cache_dir()
     from harness.tuning import LoraSettings
     lora_settings = LoraSettings(**(lora or {})).to_dict() if "lora" in tuning_list else None
     grid = {k: list(v) for k, v in (grid or {}).items() if v}
@@ -51,10 +54,12 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
     cards, explicit = registry.select(tasks)
     request = DataRequest.parse(data, data_dir, known_tasks=set(registry.cards))
 
+    from harness.models.limits import check_max_length
     from harness.models.resolve import resolve_model
     specs = []
     for name in dict.fromkeys(model_names):
         specs.append(resolve_model(name, trust_remote_code=trust_remote_code))
+    check_max_length(specs, overrides.get("max_length"))
 
     plan = RunPlan(jobs=[], models=[s.to_dict() for s in specs])
     prepared = _prepare_tasks(cards, explicit, request, plan, warn)
@@ -215,22 +220,15 @@ def _execute(config: RunConfig, sweep, plan: RunPlan, output: Path, store: Resul
 
 
 def _plan(config: RunConfig, output: Path, warn) -> RunPlan:
-    """plan_run for this configuration; a failure removes the folders made for the output."""
-    created = [p for p in (output, *output.parents) if not p.exists()]     # removed again if planning fails
+    """plan_run for this configuration, then the output directory made: every check comes first, so a mistake
+    (in the output path too) leaves nothing created or written."""
+    check_output(output)
+    plan = plan_run(config.models, config.tasks, config.seeds, data=config.data, data_dir=config.data_dir,
+                    tasks_dir=config.tasks_dir, overrides=config.by_role("hp"), precision=config.precision,
+                    device=config.device, options=config.by_role("option"),
+                    trust_remote_code=config.trust_remote_code, tunings=config.tuning, grid=_grid(config),
+                    lora=lora_options(config), warn=warn)
     ResultStore(output).ensure_writable()
-    try:
-        plan = plan_run(config.models, config.tasks, config.seeds, data=config.data, data_dir=config.data_dir,
-                        tasks_dir=config.tasks_dir, overrides=config.by_role("hp"), precision=config.precision,
-                        device=config.device, options=config.by_role("option"),
-                        trust_remote_code=config.trust_remote_code, tunings=config.tuning, grid=_grid(config),
-                        lora=lora_options(config), warn=warn)
-    except BaseException:
-        for folder in created:      # a run that never started leaves nothing behind
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
     return plan
 
 

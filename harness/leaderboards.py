@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config.fields import FIELDS as CONFIG_FIELDS
-from harness.config.values import FieldError, parse_value
+from harness.config.values import FieldError, number_problem, parse_value
 from harness.errors import UserError, did_you_mean
 
 FIELDS = ("name", "description", "models", "tasks", "seeds", "data", "data_dir", "settings", "tasks_dir")
@@ -151,6 +151,8 @@ def _seeds(path, value) -> list[int]:
                                                                     item.strip().lstrip("-").isdigit())):
             raise LeaderboardError(path, "seeds", f"{item!r} is not an integer", hint="e.g. seeds: [0, 1, 2]")
         seeds.append(int(item))
+        if problem := number_problem(seeds[-1], "seed", integer=True):
+            raise LeaderboardError(path, "seeds", f"{item!r}: {problem}")
     if not seeds:
         raise LeaderboardError(path, "seeds", "is empty", hint="e.g. seeds: [0, 1, 2]")
     if len(set(seeds)) != len(seeds):

@@ -13,6 +13,26 @@ def cache_dir() -> Path:
     return Path(base) / "harness"
 
 
+def check_cache_dir() -> Path:
+    """The cache root, made if missing; a file in its place or a place that cannot be written is a UserError (exit
+    2) before any work, not an OSError in the middle of preparing data or building a model."""
+    from harness.errors import UserError
+
+    root = cache_dir()
+    named = "HARNESS_CACHE" if os.environ.get("HARNESS_CACHE") else "the cache folder"
+    hint = "point HARNESS_CACHE at a writable folder"
+    if root.exists() and not root.is_dir():
+        raise UserError(f"{named} {root} is not a directory", hint=hint)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"{named} {root} is not writable: {exc.strerror or exc}", hint=hint) from None
+    return root
+
+
 def _bundled(installed_name: str, source_name: str) -> Path:
     # Installed from a wheel, the folder sits inside the package (harness/cards); in a source checkout or an
     # editable install it is the repository's top-level folder.

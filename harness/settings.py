@@ -1,6 +1,7 @@
 """Hyperparameters of a job and the parsing of the numeric and list options that set them."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -54,6 +55,8 @@ def _parse_numbers(value, option: str, convert, what: str, example: str, positiv
             number = convert(text)
         except ValueError:
             raise UserError(f"{option} {value!r}: {text!r} is not {what}", hint=f"e.g. {option} {example}") from None
+        if not math.isfinite(number):
+            raise UserError(f"{option} {value!r}: {text!r} is not a finite number", hint=f"e.g. {option} {example}")
         if positive and not number > 0:
             raise UserError(f"{option} {value!r}: {text!r} is not positive")
         out.append(number)

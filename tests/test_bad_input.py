@@ -1,4 +1,9 @@
-"""Every mistake a user can make gives one clear line on stderr, exit code 2, no traceback, and no results file.
+"""Every mistake a user can make gives one clear line on stderr, exit code 2, no traceback, and nothing written in
+the run directory (not created, or left as it was).
+
+The bad-input suite spans tests/test_bad_input*.py: this module (models, cards, data, options, environment, security)
+and test_bad_input_numbers.py (numbers, model limits and files, cache and output paths), among others, which import
+the helpers below.
 
 Each case runs `harness run ...` in the test process through click's CliRunner (conftest.run_cli), so the cases share
 one interpreter and its imports; two cases also run the real command in a subprocess, to check the exit status and
@@ -121,9 +126,9 @@ def _make_inputs(tmp: Path) -> None:
           "class RemoteConfig(PretrainedConfig):\n    model_type = 'harness_remote_test'\n")
 
 
-def _arguments(case: str, tmp: Path) -> tuple[list[str], Path]:
+def _arguments(case: str, tmp: Path, cases: dict = CASES) -> tuple[list[str], Path]:
     """The case's arguments with {tmp} filled in and an --output inside tmp; returns them and that output folder."""
-    args = [a.replace("{tmp}", str(tmp)) for a in CASES[case][0]]
+    args = [a.replace("{tmp}", str(tmp)) for a in cases[case][0]]
     if "--output" in args:
         return args, Path(args[args.index("--output") + 1])
     out = tmp / "runs" / case
@@ -137,7 +142,14 @@ def inputs(tmp_path_factory) -> Path:
     return tmp
 
 
-def _assert_one_clear_line(result, words: list[str]) -> None:
+def snapshot(folder: Path) -> dict[str, tuple[int, int]] | None:
+    """What a folder holds (relative path -> size, modification time), None when it does not exist."""
+    if not os.path.lexists(folder):     # False also for a path the system cannot look up (a name too long)
+        return None
+    return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def assert_one_clear_line(result, words: list[str]) -> None:
     lines = result.stderr.splitlines()
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
@@ -151,18 +163,25 @@ def test_there_are_enough_cases():
     assert len(CASES) >= 25
 
 
+def run_case(cases: dict, case: str, inputs: Path, monkeypatch) -> None:
+    """`harness run` with the case's arguments, from the inputs folder: exit 2, one clear line with the case's
+    words, and the run directory not created, or left as it was."""
+    args, out = _arguments(case, inputs, cases)
+    monkeypatch.chdir(inputs)
+    before = snapshot(out)
+    result = run_cli("run", *args)
+    assert result.exception is None, repr(result.exception)
+    assert_one_clear_line(result, cases[case][1])
+    assert snapshot(out) == before              # nothing created or written in the run directory
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_is_one_clear_line_and_exit_2(case, inputs, monkeypatch):
-    args, out = _arguments(case, inputs)
-    monkeypatch.chdir(inputs)
     if case == "executor-ray-not-installed":
         for name in [name for name in sys.modules if name == "ray" or name.startswith("ray.")]:
             monkeypatch.delitem(sys.modules, name)
         monkeypatch.setitem(sys.modules, "ray", None)       # `import ray` fails and find_spec finds nothing
-    result = run_cli("run", *args)
-    assert result.exception is None, repr(result.exception)
-    _assert_one_clear_line(result, CASES[case][1])
-    assert not (out / "results.jsonl").exists()
+    run_case(CASES, case, inputs, monkeypatch)
     assert not (inputs / "pwned").exists()              # YAML tags never run code
     if case == "remote-code-without-trust":
         assert not (inputs / "remote_code_ran").exists()   # custom model code never ran
@@ -172,9 +191,10 @@ def test_bad_input_is_one_clear_line_and_exit_2(case, inputs, monkeypatch):
 def test_the_real_command_exits_2_with_one_line(case, inputs):
     """Our error and click's usage error, as a shell sees them: the process's exit status and its stderr."""
     args, out = _arguments(case, inputs)
+    before = snapshot(out)
     result = harness_cli("run", *args, cwd=inputs, timeout=300)
-    _assert_one_clear_line(result, CASES[case][1])
-    assert not (out / "results.jsonl").exists()
+    assert_one_clear_line(result, CASES[case][1])
+    assert snapshot(out) == before
 
 
 BLOCK_NETWORK = textwrap.dedent("""

@@ -59,6 +59,7 @@ def test_local_directory_family_comes_from_config_not_name(tmp_path):
 
     directory = tmp_path / "bert-looking-name"
     GPT2Config(n_embd=16, n_layer=1, n_head=2).save_pretrained(directory)
+    (directory / "model.safetensors").touch()       # a model directory must hold weights; their content is not read
     spec = resolve_model(str(directory))
     assert spec.architecture == "decoder" and spec.model_type == "gpt2"
 

@@ -29,7 +29,8 @@ def option(default: Any = None, help: str = "", *, parse: str = "str", role: str
            metavar: str | None = None, repeat: bool = False, shown_default: str | None = None):
     """A RunConfig field. parse: str, int, float, bool, path, choice, jobs_per_gpu, list (a
     repeatable option: one item per use), or a comma list of `names`,
-    `ints` or `floats` (a YAML list works too); check: positive, at_least_zero or fraction; flags: extra
+    `ints` or `floats` (a YAML list works too); check: positive, at_least_zero, fraction or seed (every number
+    must also be finite and below a limit: harness.config.values.number_problem); flags: extra
     spellings (-m); cli_name: the long option's name when not the field's; repeat: the option may be repeated."""
     metadata = {"help": help, "parse": parse, "role": role, "check": check, "choices": choices, "flags": flags,
                 "cli_name": cli_name, "metavar": metavar, "repeat": repeat, "shown_default": shown_default}
@@ -45,7 +46,8 @@ class RunConfig:
                                parse="names", flags=("-m",))
     tasks: list[str] = option([], "Comma list of task names, family names (classification, ner, qa, translation, "
                               "summarization, similarity) or 'all'.", parse="names", flags=("-t",))
-    seeds: list[int] = option([0], "Comma list of seeds, e.g. 0,1,2.", parse="ints")
+    seeds: list[int] = option([0], "Comma list of seeds, e.g. 0,1,2 (each in [0, 2**32)).", parse="ints",
+                              check="seed")
     leaderboard: str | None = option(None, "Run a leaderboard definition (see `harness list leaderboards`, or a "
                                      "path to its YAML): it fixes models, tasks, seeds, data and settings.",
                                      metavar="NAME|PATH")

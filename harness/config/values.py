@@ -5,6 +5,7 @@ or Python keywords (either). Every mistake is a `FieldError`: one line naming th
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 from harness.config.fields import FIELDS, RunConfig
@@ -91,7 +92,15 @@ def _text(name: str, value: Any) -> str:
     return value
 
 
-_WHAT = {"positive": "a positive {}", "at_least_zero": "0 or more", "fraction": "a number in [0, 1)"}
+SEED_LIMIT = 2**32          # numpy's and torch's seeding take 32-bit seeds
+# Beyond these no run is meant (a billion epochs, seconds or a learning rate of 1e30) and later arithmetic breaks:
+# step counts overflow, timers refuse the timeout. Seeds have their own range.
+INT_LIMIT = 2**31 - 1
+FLOAT_LIMIT = 1e9
+_WHAT = {"positive": "a positive {}", "at_least_zero": "0 or more", "fraction": "a number in [0, 1)",
+         "seed": "an integer in [0, 2**32)"}
+_BAD = {"positive": lambda v: v <= 0, "at_least_zero": lambda v: v < 0, "fraction": lambda v: not 0 <= v < 1,
+        "seed": lambda v: not 0 <= v < SEED_LIMIT}
 
 
 def _number(name: str, value: Any, parse: str, check: str | None):
@@ -101,18 +110,45 @@ def _number(name: str, value: Any, parse: str, check: str | None):
             value = float(value.strip())
         except ValueError:
             raise FieldError(name, f"expected {what}", value=value) from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (parse == "int" and int(value) != value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FieldError(name, f"expected {what}", value=value)
+    if not math.isfinite(value):
+        raise FieldError(name, "expected a finite number", value=value)
+    if parse == "int" and int(value) != value:
         raise FieldError(name, f"expected {what}", value=value)
     return int(value) if parse == "int" else float(value)
 
 
 def _check(name: str, value, check: str | None):
-    bad = {"positive": lambda v: v <= 0, "at_least_zero": lambda v: v < 0,
-           "fraction": lambda v: not 0 <= v < 1}.get(check or "", lambda v: False)
-    if bad(value):
-        kind = "integer" if isinstance(value, int) and FIELDS[name].metadata["parse"] in ("int", "ints") else "number"
-        raise FieldError(name, f"expected {_WHAT[check].format(kind)}", value=value)
+    integer = isinstance(value, int) and FIELDS[name].metadata["parse"] in ("int", "ints")
+    problem = number_problem(value, check, integer)
+    if problem:
+        raise FieldError(name, problem, value=value)
     return value
+
+
+def number_problem(value: int | float, check: str | None, integer: bool = False) -> str | None:
+    """What is wrong with a number for a field checked with `check` (see `option`), or None: every number must be
+    finite and within the limits above, whichever field, file or flag it comes from."""
+    if not math.isfinite(value):
+        return "expected a finite number"
+    if _BAD.get(check or "", lambda v: False)(value):
+        return f"expected {_WHAT[check].format('integer' if integer else 'number')}"
+    limit = SEED_LIMIT - 1 if check == "seed" else INT_LIMIT if integer else FLOAT_LIMIT
+    if abs(value) > limit:
+        return f"too large (at most {limit:g})" if isinstance(limit, float) else f"too large (at most {limit})"
+    return None
+
+
+# The hyperparameters a task card may set that are no run option, with the check each gets (see `option`).
+_CARD_ONLY_CHECKS = {"eval_batch_size": "positive", "max_target_length": "positive", "warmup_ratio": "at_least_zero",
+                     "grad_accum": "positive", "max_grad_norm": "positive", "early_stopping_patience": "positive"}
+
+
+def hyperparameter_problem(name: str, value: int | float) -> str | None:
+    """What is wrong with a task card's hyperparameter value, or None: the run option of the same name's check."""
+    check = FIELDS[name].metadata["check"] if name in FIELDS else _CARD_ONLY_CHECKS.get(name)
+    return number_problem(value, check, integer=isinstance(value, int))
 
 
 def check_combinations(config: RunConfig) -> None:

@@ -95,11 +95,33 @@ def _from_local(name: str, path: Path, trust_remote_code: bool) -> ModelSpec:
     try:
         raw = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{name}: cannot read {config_file}: {exc}") from None
+        raise UserError(f"{name}: cannot read {config_file}: {exc}",
+                        hint="pass a directory saved with save_pretrained()") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{name}: cannot read {config_file}: expected a JSON object, found {type(raw).__name__}",
+                        hint="pass a directory saved with save_pretrained()")
     config = _config(str(path), None, trust_remote_code, name)
+    _check_weights(name, path)
     return ModelSpec(name=name, source=str(path), revision=None, architecture=detect_architecture(config),
                      model_type=raw.get("model_type", config.model_type), local=True,
                      trust_remote_code=trust_remote_code)
+
+
+# The weight files transformers loads: one file, shards named by an index, or the legacy PyTorch pickle.
+_WEIGHT_PATTERNS = ("*.safetensors", "*.safetensors.index.json", "*.bin", "*.bin.index.json")
+
+
+def _check_weights(name: str, path: Path) -> None:
+    """A local model directory must hold weights: without them every job would fail on loading, after the data
+    was prepared, instead of the command stopping at once."""
+    if not any(next(path.glob(pattern), None) for pattern in _WEIGHT_PATTERNS):
+        raise UserError(f"{name}: {path} holds no model weights (no model.safetensors or pytorch_model.bin)",
+                        hint="pass a directory saved with save_pretrained(), weights included")
+
+
+def model_config(spec: ModelSpec):
+    """The transformers config of a resolved model (read again from the local directory or the hub cache)."""
+    return _config(spec.source, spec.revision if not spec.local else None, spec.trust_remote_code, spec.name)
 
 
 def _from_hub(name: str, hub_id: str, revision: str | None, trust_remote_code: bool) -> ModelSpec:
@@ -121,12 +143,14 @@ def _config(source: str, revision: str | None, trust_remote_code: bool, name: st
                             hint="pass a local directory instead, e.g. --models /path/to/model") from None
         raise UserError(f"model {name!r} ({source}) could not be loaded: {str(exc).splitlines()[0]}",
                         hint="check the hub id, your network, or pass a local directory") from None
-    except ValueError as exc:
-        message = str(exc).splitlines()[0]
-        if "trust_remote_code" in str(exc):       # transformers 5 names the flag after the first line
-            raise UserError(f"model {name!r} needs custom code from its repository",
+    except Exception as exc:  # noqa: BLE001 - the config is the user's file: whatever fails to read it is theirs
+        message = " ".join(line.strip() for line in str(exc).strip().splitlines()[:2]) or type(exc).__name__
+        if isinstance(exc, ValueError) and "trust_remote_code" in str(exc):     # transformers 5 names the flag
+            raise UserError(f"model {name!r} needs custom code from its repository",     # after the first line
                             hint="re-run with --trust-remote-code if you trust it") from None
-        raise UserError(f"model {name!r}: {message}") from None
+        where = Path(source) / "config.json" if Path(source).is_dir() else f"the config of {source}"
+        raise UserError(f"model {name!r}: cannot read {where}: {message}",
+                        hint="pass a directory saved with save_pretrained()") from None
 
 
 def _cached_commit(hub_id: str, revision: str | None) -> str | None:

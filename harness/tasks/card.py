@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import yamlfile
+from harness.config.values import hyperparameter_problem
 from harness.errors import UserError
 from harness.settings import card_hyperparameter_types
 
@@ -275,8 +276,8 @@ def _hyperparameters(hp_f: "_Fields | None") -> dict[str, Any]:
                 pass
         value = hp_f.get(key, types, None)
         if value is not None:
-            if value <= 0 and key not in ("warmup_ratio", "weight_decay"):
-                hp_f.fail(key, "must be positive")
+            if problem := hyperparameter_problem(key, value):
+                hp_f.fail(key, problem)
             hyperparameters[key] = value
     return hyperparameters
 
