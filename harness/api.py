@@ -6,17 +6,15 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
-from harness.config import FIELDS as CONFIG_FIELDS
 from harness.config import RunConfig, lora_options, resolve, without_defaults
-from harness.config.values import parse_value
 from harness.errors import UserError
 from harness.job import Job
 from harness.leaderboards import load as load_leaderboard
 from harness.paths import check_cache_dir
 from harness.run_dir import check_output
-from harness.settings import Hyperparameters, parse_list
+from harness.settings import Hyperparameters
 from harness.store import ResultStore
 
 logger = logging.getLogger(__name__)
@@ -30,36 +28,36 @@ class RunPlan:
     tasks: list[str] = field(default_factory=list)
 
 
-def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Sequence[int] | str = (0,), *,
-             data=None, data_dir=None, tasks_dir: Iterable[str] = (), overrides: dict | None = None,
-             precision: str = "auto", device: str = "auto", options: dict | None = None,
-             trust_remote_code: bool = False, warn: Callable[[str], None] = logger.warning,
-             tunings: Sequence[str] | str = ("full",), grid: dict[str, list] | None = None,
-             lora: dict | None = None) -> RunPlan:
+def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = logger.warning,
+             **options) -> RunPlan:
     """Expand models x tasks x tunings x grid points x seeds into jobs; validate everything a user can get wrong
-    before any training. `grid` maps hyperparameter names (lr, batch_size, epochs) to the values to try."""
-    from harness.data.sources import DataRequest
-    from harness.tasks.registry import Registry, load_kind
-
-    model_names, seed_list, overrides, tuning_list = _checked_inputs(models, seeds, overrides, precision, device,
-                                                                     tunings)
-    check_cache_dir()
-    from harness.tuning import LoraSettings
-    lora_settings = LoraSettings(**(lora or {})).to_dict() if "lora" in tuning_list else None
-    grid = {k: list(v) for k, v in (grid or {}).items() if v}
+    before any training. `config` and the keyword options are those of `run` (the same defaults and checks)."""
     import itertools
-    points = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] or [{}]
 
-    registry = Registry(tasks_dir)
-    cards, explicit = registry.select(tasks)
-    request = DataRequest.parse(data, data_dir, known_tasks=set(registry.cards))
-
+    from harness.data.sources import DataRequest
     from harness.models.limits import check_max_length
     from harness.models.resolve import resolve_model
-    specs = []
-    for name in dict.fromkeys(model_names):
-        specs.append(resolve_model(name, trust_remote_code=trust_remote_code))
-    check_max_length(specs, overrides.get("max_length"))
+    from harness.tasks.registry import Registry, load_kind
+    from harness.train.device import check_device_request, resolve_precision
+    from harness.tuning import LoraSettings
+
+    config = _effective_config(config, options, note=lambda _: None)
+    check_cache_dir()
+    check_device_request(config.device)
+    if config.device == "cpu":
+        resolve_precision(config.precision, "cpu")     # fp16 on CPU is refused here, before anything runs
+    grid = _grid(config)
+    points = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] or [{}]
+    lora_settings = LoraSettings(**lora_options(config)).to_dict() if "lora" in config.tuning else None
+    overrides = {k: v for k, v in config.by_role("hp").items() if v is not None}
+    run_options = config.by_role("option")
+
+    registry = Registry(config.tasks_dir)
+    cards, explicit = registry.select(config.tasks)
+    request = DataRequest.parse(config.data, config.data_dir, known_tasks=set(registry.cards))
+    specs = [resolve_model(name, trust_remote_code=config.trust_remote_code)
+             for name in dict.fromkeys(config.models)]
+    check_max_length(specs, config.max_length)
 
     plan = RunPlan(jobs=[], models=[s.to_dict() for s in specs])
     prepared = _prepare_tasks(cards, explicit, request, plan, warn)
@@ -69,40 +67,21 @@ def plan_run(models: Sequence[str] | str, tasks: Sequence[str] | str, seeds: Seq
         for card in cards:
             if card.name not in prepared:
                 continue
-            data_info = prepared[card.name]
-            for strategy, point, seed in itertools.product(tuning_list, points, seed_list):
+            data_info, kind = prepared[card.name], load_kind(card.kind)
+            for strategy, point, seed in itertools.product(config.tuning, points, config.seeds):
                 hp = Hyperparameters().with_overrides(card.hyperparameters).with_overrides(overrides)
-                hp = hp.with_overrides(point)
                 plan.jobs.append(Job(
                     model=spec.name, model_spec=spec.to_dict(), task=card.name, task_family=card.family,
                     kind=card.kind, card_path=str(card.path), card_hash=card.hash, seed=seed,
-                    hyperparameters=hp.to_dict(), precision=precision, device=device,
+                    hyperparameters=hp.with_overrides(point).to_dict(), precision=config.precision,
+                    device=config.device,
                     data={"path": str(data_info.path), "fingerprint": data_info.fingerprint,
                           "sizes": data_info.sizes, "source": data_info.source, "overlap": data_info.overlap},
-                    options=_job_options(options, load_kind(card.kind)), tuning=strategy,
+                    options=_job_options(run_options, kind), tuning=strategy,
                     lora=lora_settings if strategy == "lora" else None, grid=point,
-                    generation=load_kind(card.kind).generation_settings(card, options or {}),
+                    generation=kind.generation_settings(card, run_options),
                 ))
     return plan
-
-
-def _checked_inputs(models, seeds, overrides, precision, device, tunings):
-    """The model names, seeds, overrides and tuning strategies, checked like the run options of the same names."""
-    from harness.train.device import check_device_request, resolve_precision
-
-    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    for name, value in overrides.items():       # checked like the run options of the same name
-        if name in CONFIG_FIELDS:
-            parse_value(name, value)
-    seed_list = parse_value("seeds", seeds)
-    model_names = parse_list(models)
-    if not model_names:
-        raise UserError("no models given", hint="e.g. --models bert,gpt2 or --models tiny-bert")
-    check_device_request(device)
-    parse_value("precision", precision)
-    if device == "cpu":
-        resolve_precision(precision, "cpu")     # fp16 on CPU is refused here, before anything runs
-    return model_names, seed_list, overrides, parse_value("tuning", tunings) or ["full"]
 
 
 def _prepare_tasks(cards, explicit: set, request, plan: RunPlan, warn) -> dict:
@@ -223,11 +202,7 @@ def _plan(config: RunConfig, output: Path, warn) -> RunPlan:
     """plan_run for this configuration, then the output directory made: every check comes first, so a mistake
     (in the output path too) leaves nothing created or written."""
     check_output(output)
-    plan = plan_run(config.models, config.tasks, config.seeds, data=config.data, data_dir=config.data_dir,
-                    tasks_dir=config.tasks_dir, overrides=config.by_role("hp"), precision=config.precision,
-                    device=config.device, options=config.by_role("option"),
-                    trust_remote_code=config.trust_remote_code, tunings=config.tuning, grid=_grid(config),
-                    lora=lora_options(config), warn=warn)
+    plan = plan_run(config, warn=warn)
     ResultStore(output).ensure_writable()
     return plan
 

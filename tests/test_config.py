@@ -124,7 +124,7 @@ def test_weight_decay_reaches_the_jobs():
     printed = run_cli("run", "-m", "tiny-bert", "-t", "sst2", "--weight-decay", "0", "--print-config")
     config = resolve(yaml.safe_load(printed.stdout))
     assert config.weight_decay == 0.0
-    (job,) = plan_run(config.models, config.tasks, data="sample", overrides=config.by_role("hp")).jobs
+    (job,) = plan_run(config, data="sample").jobs
     assert job.hyperparameters["weight_decay"] == 0.0           # the card's (and the default) is 0.01
     bad = run_cli("run", "-m", "tiny-bert", "-t", "sst2", "--weight-decay", "-1")
     assert bad.returncode == 2 and "--weight-decay -1.0: expected 0 or more" in bad.stderr

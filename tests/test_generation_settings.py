@@ -54,7 +54,7 @@ def test_report_shows_each_tasks_generation_settings(two_runs):
 
 def test_generation_options_leave_other_jobs_ids_alone():
     def jobs(**options):
-        return {j.task: j for j in plan_run("tiny-t5", "sst2,wmt16_en_ro", data="sample", options=options).jobs}
+        return {j.task: j for j in plan_run(models="tiny-t5", tasks="sst2,wmt16_en_ro", data="sample", **options).jobs}
     plain, beams = jobs(latency_requests=5), jobs(latency_requests=5, num_beams=3, max_new_tokens=7)
     assert plain["sst2"].id == beams["sst2"].id and plain["sst2"].generation == {}
     assert plain["wmt16_en_ro"].id != beams["wmt16_en_ro"].id

@@ -226,7 +226,7 @@ def test_cnn_dailymail_has_no_sample_and_is_skipped_by_all(registry):
     from harness.api import plan_run
 
     warnings = []
-    plan = plan_run("tiny-bert", "summarization", data="sample", warn=warnings.append)
+    plan = plan_run(models="tiny-bert", tasks="summarization", data="sample", warn=warnings.append)
     assert plan.tasks == ["xsum"] and "cnn_dailymail" in plan.skipped_tasks
     assert any("cnn_dailymail" in w for w in warnings)
 
@@ -273,7 +273,7 @@ def _planned_conll(**data):
 
     from harness.api import plan_run
 
-    plan = plan_run("tiny-bert", "conll2003", warn=lambda _: None, **data)
+    plan = plan_run(models="tiny-bert", tasks="conll2003", warn=lambda _: None, **data)
     path = plan.jobs[0].data["path"]
     return plan.jobs[0].data["sizes"], {role: load_from_disk(f"{path}/{role}") for role in plan.jobs[0].data["sizes"]}
 

@@ -152,8 +152,7 @@ def test_a_job_tells_the_progress_display_its_phases(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(loop, "STEP_REPORT_EVERY_S", 0.0)
     hp = {"max_train_samples": 16, "max_eval_samples": 8, "epochs": 1, "batch_size": 8}
-    job = plan_run("tiny-bert", "sst2", data="sample", overrides=hp,
-                           options={"latency_requests": 3}).jobs[0]
+    job = plan_run(models="tiny-bert", tasks="sst2", data="sample", latency_requests=3, **hp).jobs[0]
     logged = []
     record, _ = run_job(job, log=logged.append)
     assert record["status"] == "ok", record["error"]

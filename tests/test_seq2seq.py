@@ -180,7 +180,7 @@ def test_generation_options_enter_the_ids_of_generating_jobs_only():
     from harness.api import plan_run
 
     def ids(options):
-        plan = plan_run("tiny-t5", "sst2,xsum", data="sample", options=options)
+        plan = plan_run(models="tiny-t5", tasks="sst2,xsum", data="sample", **options)
         return {job.task: job for job in plan.jobs}
     plain, beams = ids({"latency_requests": 5}), ids({"latency_requests": 5, "num_beams": 2, "max_new_tokens": None})
     assert plain["sst2"].id == beams["sst2"].id and "num_beams" not in beams["sst2"].options

@@ -51,8 +51,8 @@ def overlapping_job(job, run: str = "", log=lambda _: None):
 def _tiny_jobs(seeds=(0, 1)):
     from harness.api import plan_run
 
-    return plan_run("tiny-bert", "sst2", list(seeds), data="sample", overrides=TINY, device="cpu",
-                    options={"latency_requests": 3}).jobs
+    return plan_run(models="tiny-bert", tasks="sst2", seeds=list(seeds), data="sample", device="cpu",
+                    latency_requests=3, **TINY).jobs
 
 
 @pytest.mark.slow
