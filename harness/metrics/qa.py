@@ -1,4 +1,4 @@
-"""SQuAD v1.1 exact match and F1, computed exactly as the official evaluate-v1.1.py does.
+"""SQuAD v1.1 exact match and F1, computed exactly as the official evaluate-v1.1.py does (v2.0: squad_v2.py).
 
 Answers are normalised (lower case, punctuation removed, articles a/an/the removed, whitespace collapsed); each
 question scores the maximum over its gold answers; both figures are percentages (0-100) like the official script.
@@ -58,11 +58,16 @@ def squad_metrics(predictions: list[str], references: list[list[str]]) -> dict[s
 
 
 # --- specs: SQuAD figures are means of per-question scores ----------------------------------------------------------
-QA_METRICS = ("exact_match", "f1")
+# exact_match and f1 of a task with unanswerable questions are SQuAD v2.0's (harness.metrics.squad_v2): its
+# predictions are stored with the context {"no_answer": true}, which the statistics follow.
+QA_METRICS = ("exact_match", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1")
 
 
-def _per_question(score):
-    def values(predictions, references, **_):
+def _per_question(score, v2_metric: str):
+    def values(predictions, references, no_answer: bool = False, **_):
+        if no_answer:
+            from harness.metrics.squad_v2 import v2_statistics
+            return v2_statistics(None, v2_metric)(predictions, references)[:, 0]
         return [100.0 * max((float(score(str(p), t)) for t in truths), default=0.0)
                 for p, truths in zip(predictions, references)]
     return values
@@ -70,8 +75,12 @@ def _per_question(score):
 
 def qa_spec(metric: str):
     from harness.metrics.spec import mean_spec
+    from harness.metrics.squad_v2 import v2_spec
 
     if metric not in QA_METRICS:
         raise KeyError(metric)
-    return mean_spec(metric, _per_question(exact_match_score if metric == "exact_match" else f1_score),
-                     scale="percent")
+    if metric not in ("exact_match", "f1"):
+        return v2_spec(metric)
+    if metric == "exact_match":
+        return mean_spec(metric, _per_question(exact_match_score, "exact"), scale="percent")
+    return mean_spec(metric, _per_question(f1_score, "f1"), scale="percent")
