@@ -29,6 +29,13 @@ class _BoundedLoader(yaml.SafeLoader):
 
     _depth = 0
 
+    def fetch_flow_collection_start(self, token_class):
+        # `[[[[...` is refused as the scanner meets it: the scanner keeps one pending key per open bracket and
+        # rechecks them all at every token, so thousands of open brackets cost seconds before composing starts.
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooLarge(None, None, f"nested more than {MAX_DEPTH} levels deep", self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
     def compose_node(self, parent, index):
         self._depth += 1
         try:
