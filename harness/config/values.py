@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from harness.config.fields import FIELDS, RunConfig
 from harness.errors import UserError, did_you_mean
-from harness.settings import parse_float_list, parse_int_list, parse_list
+from harness.settings import Hyperparameters, parse_float_list, parse_int_list, parse_list
 
 
 def flag(name: str) -> str:
@@ -148,7 +148,8 @@ _CARD_ONLY_CHECKS = {"eval_batch_size": "positive", "max_target_length": "positi
 def hyperparameter_problem(name: str, value: int | float) -> str | None:
     """What is wrong with a task card's hyperparameter value, or None: the run option of the same name's check."""
     check = FIELDS[name].metadata["check"] if name in FIELDS else _CARD_ONLY_CHECKS.get(name)
-    return number_problem(value, check, integer=isinstance(value, int))
+    integer = isinstance(value, int) and not isinstance(getattr(Hyperparameters, name, None), float)
+    return number_problem(value, check, integer)
 
 
 def check_combinations(config: RunConfig) -> None:
