@@ -161,7 +161,8 @@ def _execute(job: Job, record: Record, device: str, log) -> dict:
     def context(model_, role: str) -> EvalContext:
         return EvalContext(model=model_, tokenizer=tokenizer, spec=spec, card=card, features=features[role],
                            rows=rows[role], device=target, batch_size=hp.eval_batch_size, autocast=autocast,
-                           options=job.options, split=role, train_rows=rows["train"])
+                           options=job.options, split=role, train_rows=rows["train"],
+                           validation=context(model_, "validation") if role == "test" else None)
 
     def validate(model_) -> dict:
         return kind.evaluate(context(model_, "validation")).metrics

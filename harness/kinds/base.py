@@ -33,6 +33,9 @@ class EvalContext:
     options: dict = field(default_factory=dict)
     split: str = ""               # train / validation / test: which split these features come from
     train_rows: Any = None        # the training split's standard-schema rows, for what a kind learns from them
+    # Testing only: the validation split's context, for what a kind tunes on validation with the final model before
+    # it tests (the no-answer threshold of extractive QA with unanswerable questions).
+    validation: "EvalContext | None" = None
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Extractive question answering (SQuAD v1.1 style): the answer is a span of the context.
+"""Extractive question answering (SQuAD v1.1 style, and v2.0 with unanswerable questions): the answer is a span of
+the context.
 
 Heads: AutoModelForQuestionAnswering for every architecture that has one (BERT-style encoders, GPT2ForQuestionAnswering,
 T5ForQuestionAnswering / BartForQuestionAnswering); others are `unsupported`.
@@ -9,6 +10,13 @@ contain the answer points both span ends at the [CLS] token, or at position 0 wh
 Decoding: over all windows of an example, the n-best start and end logits give candidate spans inside the context
 of at most `max_answer_length` tokens; the best start + end score wins, mapped back to context characters through
 the offset mapping.
+With `options.no_answer` (SQuAD v2.0) a question may have no answer. Training already points such questions at the
+no-answer position; decoding gives each question a no-answer score, the null span's score (start + end logit at that
+position, the lowest over the question's windows) minus the best span's, and leaves the question unanswered (None)
+above a threshold. The threshold is the one that maximises the primary metric on validation (the official v2 search,
+harness.metrics.squad_v2): each epoch's validation figures are at its own best threshold, and testing first decodes
+validation with the final model, then applies that threshold to the test split. EM/F1 follow evaluate-v2.0.py,
+with its HasAns_/NoAns_ breakdown; the threshold is in the validation metrics and the stored predictions' context.
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation, TaskKind, batched_forward
 from harness.models.loading import load_pretrained
 from harness.metrics.qa import QA_METRICS, qa_spec
+from harness.metrics.squad_v2 import V2_METRICS
 from harness.tasks.card import CardError, TaskCard
 
 DEFAULT_OPTIONS = {"doc_stride": 128, "max_answer_length": 30, "n_best": 20, "max_question_length": 64}
@@ -34,13 +43,21 @@ class ExtractiveQAKind(TaskKind):
     metric_specs = {m: qa_spec(m) for m in QA_METRICS}
 
     def check_card(self, card: TaskCard) -> None:
+        if not isinstance(card.options.get("no_answer", False), bool):
+            raise CardError(card.path, "options.no_answer",
+                            f"expected true or false, got {card.options['no_answer']!r}")
         super().check_card(card)
         for key, value in card.options.items():
             if key in DEFAULT_OPTIONS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise CardError(card.path, f"options.{key}", f"expected a positive integer, got {value!r}")
 
+    def allowed_metrics(self, card: TaskCard) -> tuple[str, ...]:
+        # The answerable / unanswerable breakdown exists only where questions may be unanswerable.
+        return QA_METRICS if card.options.get("no_answer") else tuple(m for m in QA_METRICS if m not in V2_METRICS)
+
     def options(self, card: TaskCard) -> dict:
-        return {**DEFAULT_OPTIONS, **{k: v for k, v in card.options.items() if k in DEFAULT_OPTIONS}}
+        return {**DEFAULT_OPTIONS, **{k: v for k, v in card.options.items() if k in DEFAULT_OPTIONS},
+                "no_answer": bool(card.options.get("no_answer", False))}
 
     # --- data ------------------------------------------------------------------------------------------------
     def standardize(self, card: TaskCard, batch: dict, where: str) -> dict:
@@ -113,32 +130,72 @@ class ExtractiveQAKind(TaskKind):
 
     # --- evaluation ------------------------------------------------------------------------------------------
     def evaluate(self, ctx: EvalContext) -> Evaluation:
-        import numpy as np
-
         from harness.metrics.qa import squad_metrics
 
         opts = self.options(ctx.card)
-        features = ctx.features
-        start_logits: list = [None] * len(features)
-        end_logits: list = [None] * len(features)
-        for indices, output, lengths in batched_forward(ctx):
-            starts, ends = output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
-            for row, (index, length) in enumerate(zip(indices, lengths)):
-                start_logits[index] = starts[row, :length]
-                end_logits[index] = ends[row, :length]
-
-        windows: dict[int, list[int]] = {}
-        for feature, example in enumerate(features["example_index"]):
-            windows.setdefault(example, []).append(feature)
-        offsets = features.select_columns(["offset_start", "offset_end"]).to_dict()
-        offset_start, offset_end = offsets["offset_start"], offsets["offset_end"]
-        predictions, references = [], []
-        for example, context, answers in zip(ctx.rows["example_index"], ctx.rows["context"], ctx.rows["answers"]):
-            best = best_span([(start_logits[f], end_logits[f], offset_start[f], offset_end[f])
-                              for f in windows.get(example, [])], opts["n_best"], opts["max_answer_length"], np)
-            predictions.append(context[best[0]:best[1]].strip() if best else "")
-            references.append(list(answers["text"]))
+        answers, no_answer_scores = decode_answers(ctx, opts)
+        references = [list(a["text"]) for a in ctx.rows["answers"]]
+        if opts["no_answer"]:
+            return _evaluate_unanswerable(ctx, opts, answers, no_answer_scores, references)
+        predictions = [answer or "" for answer in answers]
         return Evaluation(squad_metrics(predictions, references), predictions, references)
+
+
+def decode_answers(ctx: EvalContext, opts: dict) -> tuple[list[str | None], list[float]]:
+    """Per example of ctx.rows: the best span's text (None when no window holds a valid span) and its no-answer
+    score, the null span's score minus the best span's (inf without a valid span)."""
+    import numpy as np
+
+    features = ctx.features
+    start_logits: list = [None] * len(features)
+    end_logits: list = [None] * len(features)
+    for indices, output, lengths in batched_forward(ctx):
+        starts, ends = output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
+        for row, (index, length) in enumerate(zip(indices, lengths)):
+            start_logits[index] = starts[row, :length]
+            end_logits[index] = ends[row, :length]
+    windows: dict[int, list[int]] = {}
+    for feature, example in enumerate(features["example_index"]):
+        windows.setdefault(example, []).append(feature)
+    columns = features.select_columns(["offset_start", "offset_end", "input_ids"]).to_dict()
+    null_positions = [_no_answer_position(ids, ctx.tokenizer.cls_token_id) for ids in columns["input_ids"]]
+    answers, no_answer_scores = [], []
+    for example, context in zip(ctx.rows["example_index"], ctx.rows["context"]):
+        own = windows.get(example, [])
+        score, best = scored_best_span([(start_logits[f], end_logits[f], columns["offset_start"][f],
+                                         columns["offset_end"][f]) for f in own],
+                                       opts["n_best"], opts["max_answer_length"], np)
+        null = min((float(start_logits[f][null_positions[f]] + end_logits[f][null_positions[f]]) for f in own),
+                   default=float("inf"))
+        answers.append(context[best[0]:best[1]].strip() if best else None)
+        no_answer_scores.append(null - score if best else float("inf"))
+    return answers, no_answer_scores
+
+
+def _evaluate_unanswerable(ctx: EvalContext, opts: dict, answers: list, no_answer_scores: list[float],
+                           references: list[list[str]]) -> Evaluation:
+    """SQuAD v2.0 figures at the no-answer threshold chosen on validation (on this split itself when it is the
+    validation split, or when no validation split is given)."""
+    from harness.metrics.squad_v2 import apply_threshold, best_threshold, squad_v2_metrics
+
+    metric = "exact" if ctx.card.primary_metric == "exact_match" else "f1"
+    if ctx.validation is not None:
+        tuning_answers, tuning_scores = decode_answers(ctx.validation, opts)
+        tuning_references = [list(a["text"]) for a in ctx.validation.rows["answers"]]
+        threshold = best_threshold(tuning_answers, tuning_references, tuning_scores, metric)[1]
+    else:
+        threshold = best_threshold(answers, references, no_answer_scores, metric)[1]
+    predictions = apply_threshold(answers, no_answer_scores, threshold)
+    metrics = squad_v2_metrics(predictions, references)
+    if ctx.validation is None:
+        metrics["no_answer_threshold"] = threshold
+    return Evaluation(metrics, predictions, references,
+                      context={"no_answer": True, "no_answer_threshold": threshold})
+
+
+def _no_answer_position(input_ids: list[int], cls_id: int | None) -> int:
+    """Where training points a window without the answer: the [CLS] token, or position 0 without one."""
+    return input_ids.index(cls_id) if cls_id is not None and cls_id in input_ids else 0
 
 
 def best_span(windows, n_best: int, max_answer_length: int, np=None) -> tuple[int, int] | None:
@@ -148,6 +205,12 @@ def best_span(windows, n_best: int, max_answer_length: int, np=None) -> tuple[in
     A span is valid when both ends are context tokens, end >= start and it holds at most max_answer_length tokens;
     its score is start logit + end logit, looked for among the n_best starts and n_best ends of each window.
     """
+    return scored_best_span(windows, n_best, max_answer_length, np)[1]
+
+
+def scored_best_span(windows, n_best: int, max_answer_length: int, np=None) -> tuple[float | None,
+                                                                                      tuple[int, int] | None]:
+    """best_span with its score: (score, (start_char, end_char)), or (None, None) without a valid span."""
     if np is None:
         import numpy as np
     best_score, best = None, None
@@ -170,7 +233,7 @@ def best_span(windows, n_best: int, max_answer_length: int, np=None) -> tuple[in
         if best_score is None or score > best_score:
             best_score = score
             best = (int(offset_start[starts[row]]), int(offset_end[ends[column]]))
-    return best
+    return best_score, best
 
 
 def _span_positions(sequence_ids: list, offsets: list, answers: dict) -> tuple[int | None, int | None]:

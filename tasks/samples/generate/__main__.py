@@ -16,6 +16,9 @@ from .sst2 import gen_sst2
 from .stsb import gen_stsb
 from .wmt16_en_ro import gen_wmt
 from .xsum import gen_xsum
+from .boolq import gen_boolq
+from .cb import gen_cb
+from .squad_v2 import gen_squad_v2
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1]
 GENERATORS = {
@@ -26,6 +29,9 @@ GENERATORS = {
     "squad": gen_squad,
     "wmt16_en_ro": gen_wmt,
     "xsum": gen_xsum,
+    "boolq": gen_boolq,
+    "cb": gen_cb,
+    "squad_v2": gen_squad_v2,
 }
 
 

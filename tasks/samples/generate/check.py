@@ -7,8 +7,9 @@ from pathlib import Path
 
 from .common import SIZES, SPLITS, XSUM_SIZES
 from .conll2003 import NER_TAGS
+from .superglue_check import SUPERGLUE_SIZES, SUPERGLUE_TASKS, superglue_row_key, superglue_row_problem
 
-TASKS = ("sst2", "mrpc", "stsb", "conll2003", "squad", "wmt16_en_ro", "xsum")
+TASKS = ("sst2", "mrpc", "stsb", "conll2003", "squad", "wmt16_en_ro", "xsum", *SUPERGLUE_TASKS)
 MAX_TOTAL_BYTES = 1_500_000
 
 
@@ -111,6 +112,14 @@ ROW_CHECKS = {"sst2": _check_sst2, "mrpc": _check_pair, "stsb": _check_pair, "co
               "squad": _check_squad, "wmt16_en_ro": _check_wmt16_en_ro, "xsum": _check_xsum}
 
 
+def _check_superglue(task: str, split: str, i: int, row: dict, w: str) -> None:
+    problem = superglue_row_problem(task, split, i, row)
+    _need(problem is None, f"{w}: {problem}")
+
+
+ROW_CHECKS.update({task: _check_superglue for task in SUPERGLUE_TASKS})
+
+
 def check_row(task: str, split: str, i: int, row: dict) -> None:
     if task not in ROW_CHECKS:  # pragma: no cover
         raise CheckError(f"unknown task {task}")
@@ -118,6 +127,8 @@ def check_row(task: str, split: str, i: int, row: dict) -> None:
 
 
 def row_key(task: str, row: dict):
+    if task in SUPERGLUE_TASKS:
+        return superglue_row_key(task, row)
     return {
         "sst2": lambda r: r["sentence"],
         "mrpc": lambda r: (r["sentence1"], r["sentence2"]),
@@ -134,6 +145,7 @@ def check_dir(root: Path, expected: dict[str, dict[str, bytes]] | None = None) -
     total = 0
     for task in TASKS:
         sizes = XSUM_SIZES if task == "xsum" else SIZES
+        sizes = SUPERGLUE_SIZES if task in SUPERGLUE_TASKS else sizes
         seen_keys: set = set()
         for split in SPLITS:
             path = root / task / f"{split}.jsonl"
