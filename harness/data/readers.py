@@ -107,6 +107,22 @@ def read_tsv(path: Path) -> Rows:
     return rows
 
 
+@reader("tsv_noheader")
+def read_tsv_noheader(path: Path) -> Rows:
+    """Tab-separated rows without a header line (CoLA's original files). Columns are named by their position from 0
+    ("0", "1", ...), so a card maps them as `text: "3"`; every line needs as many fields as the first."""
+    lines = [line for line in lines_of(_text(path, "utf-8-sig")) if line.strip()]
+    width = len(lines[0].split("\t")) if lines else 0
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        fields = line.split("\t")
+        if len(fields) != width:
+            raise UserError(f"data file {path}, line {number}: {len(fields)} tab-separated fields, the first line "
+                            f"has {width}", hint="is it a tab-separated file without a header?")
+        rows.append({str(i): value for i, value in enumerate(fields)})
+    return rows
+
+
 @reader("csv")
 def read_csv(path: Path) -> Rows:
     csv.field_size_limit(sys.maxsize)

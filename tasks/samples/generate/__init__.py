@@ -2,7 +2,7 @@
 
 Every row is produced here from hand-written templates and the word lists in words/; nothing is copied from any real
 dataset. Column names match the Hugging Face hub datasets (glue/sst2, glue/mrpc, glue/stsb, conll2003, squad, wmt16
-ro-en, xsum) so that one column mapping serves both the bundled samples and the real data.
+ro-en, xsum, and the other GLUE tasks) so that one column mapping serves both the bundled samples and the real data.
 
 One module per task builds its rows (`gen_*`), `common` holds what they share, `check` validates the files, and
 `__main__` is the command line (run from the repository root):

@@ -9,12 +9,18 @@ from pathlib import Path
 from . import __doc__ as PACKAGE_DOC
 from .check import CheckError, check_dir
 from .common import SPLITS, task_rng
+from .cola import gen_cola
 from .conll2003 import gen_conll
+from .mnli import gen_mnli
 from .mrpc import gen_mrpc
+from .qnli import gen_qnli
+from .qqp import gen_qqp
+from .rte import gen_rte
 from .squad import gen_squad
 from .sst2 import gen_sst2
 from .stsb import gen_stsb
 from .wmt16_en_ro import gen_wmt
+from .wnli import gen_wnli
 from .xsum import gen_xsum
 from .boolq import gen_boolq
 from .cb import gen_cb
@@ -29,6 +35,12 @@ GENERATORS = {
     "squad": gen_squad,
     "wmt16_en_ro": gen_wmt,
     "xsum": gen_xsum,
+    "cola": gen_cola,
+    "qqp": gen_qqp,
+    "mnli": gen_mnli,
+    "qnli": gen_qnli,
+    "rte": gen_rte,
+    "wnli": gen_wnli,
     "boolq": gen_boolq,
     "cb": gen_cb,
     "squad_v2": gen_squad_v2,

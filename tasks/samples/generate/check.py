@@ -7,9 +7,10 @@ from pathlib import Path
 
 from .common import SIZES, SPLITS, XSUM_SIZES
 from .conll2003 import NER_TAGS
+from .glue_check import GLUE_TASKS, glue_row_key, glue_row_problem
 from .superglue_check import SUPERGLUE_SIZES, SUPERGLUE_TASKS, superglue_row_key, superglue_row_problem
 
-TASKS = ("sst2", "mrpc", "stsb", "conll2003", "squad", "wmt16_en_ro", "xsum", *SUPERGLUE_TASKS)
+TASKS = ("sst2", "mrpc", "stsb", "conll2003", "squad", "wmt16_en_ro", "xsum", *GLUE_TASKS, *SUPERGLUE_TASKS)
 MAX_TOTAL_BYTES = 1_500_000
 
 
@@ -120,6 +121,14 @@ def _check_superglue(task: str, split: str, i: int, row: dict, w: str) -> None:
 ROW_CHECKS.update({task: _check_superglue for task in SUPERGLUE_TASKS})
 
 
+def _check_glue(task: str, split: str, i: int, row: dict, w: str) -> None:
+    problem = glue_row_problem(task, i, row)
+    _need(problem is None, f"{w}: {problem}")
+
+
+ROW_CHECKS.update({task: _check_glue for task in GLUE_TASKS})
+
+
 def check_row(task: str, split: str, i: int, row: dict) -> None:
     if task not in ROW_CHECKS:  # pragma: no cover
         raise CheckError(f"unknown task {task}")
@@ -127,6 +136,8 @@ def check_row(task: str, split: str, i: int, row: dict) -> None:
 
 
 def row_key(task: str, row: dict):
+    if task in GLUE_TASKS:
+        return glue_row_key(task, row)
     if task in SUPERGLUE_TASKS:
         return superglue_row_key(task, row)
     return {
