@@ -12,6 +12,7 @@ from harness.report import tables as T
 from harness.report.aggregate import Footnote, Leaderboard
 from harness.report.cost_table import cost_table
 from harness.report.figures import FIGURES, Figure
+from harness.report.glue_score import glue_table
 from harness.report.run_facts import method_lines, normalization_lines, settings_lines, summary_parts, version_lines
 
 
@@ -46,6 +47,9 @@ def outline(lb: Leaderboard, plots=()) -> Outline:
     sections = [Section("overall", overall.title, "Overall", overall.intro, table=overall, footnotes=lb.footnotes,
                         list_title="Normalization (per task, to 0–1 before averaging)",
                         items=normalization_lines(lb))]
+    glue = glue_table(lb)
+    if glue is not None:
+        sections.append(_table_section(glue, "glue", "GLUE"))
     sections += [_table_section(table, table.key, table.title, muted=True) for table in T.family_tables(lb)]
     selection = T.selection_table(lb)
     if selection is not None:
