@@ -136,9 +136,13 @@ def rows_to_columns(rows: list[dict], where: str) -> dict[str, list]:
 
 
 def _column(batch: dict[str, list], name: str) -> list | None:
-    """A column by name; `a.b` reads key b of the dicts in column a (e.g. translation.en)."""
+    """A column by name; `a.b` reads key b of the dicts in column a (e.g. translation.en); `a,b` gathers columns a
+    and b into one list per example (the answer choices of multiple-choice data, e.g. sol1,sol2)."""
     if name in batch:
         return batch[name]
+    if "," in name:
+        parts = [_column(batch, part.strip()) for part in name.split(",")]
+        return None if any(p is None for p in parts) else [list(values) for values in zip(*parts)]
     head, _, rest = name.partition(".")
     if rest and head in batch:
         values = batch[head]

@@ -149,6 +149,26 @@ def read_jsonl(path: Path) -> Rows:
     return rows
 
 
+def labels_file(path: Path) -> Path:
+    """The labels beside a JSON Lines file that holds none: STEM-labels.lst next to STEM.jsonl (PIQA's valid.jsonl
+    and valid-labels.lst)."""
+    return path.with_name(path.name.rsplit(".", 1)[0] + "-labels.lst")
+
+
+@reader("jsonl_labels")
+def read_jsonl_labels(path: Path) -> Rows:
+    """JSON Lines whose labels are in a separate file, one per line in the same order (`labels_file`); each row
+    gets the line as its `label`."""
+    rows, labels_path = read_jsonl(path), labels_file(path)
+    if not labels_path.is_file():
+        raise UserError(f"data file {path}: its labels file {labels_path} is missing",
+                        hint="the labels go one per line in STEM-labels.lst beside STEM.jsonl")
+    labels = [line.strip() for line in lines_of(_text(labels_path)) if line.strip()]
+    if len(labels) != len(rows):
+        raise UserError(f"data file {path}: {len(rows)} examples but {len(labels)} labels in {labels_path}")
+    return [{**row, "label": label} for row, label in zip(rows, labels)]
+
+
 @reader("json")
 def read_json(path: Path) -> Rows:
     try:

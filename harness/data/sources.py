@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.data.content_hash import file_digest
-from harness.data.readers import guess_format, parallel_files
+from harness.data.readers import guess_format, labels_file, parallel_files
 from harness.errors import UserError
 from harness.tasks.card import SPLIT_ROLES, TaskCard
 
@@ -97,6 +97,8 @@ class DataSource:
 def _files_behind(path: Path, fmt: str | None) -> list[Path]:
     if fmt == "parallel_text":
         return parallel_files(path)
+    if fmt == "jsonl_labels":           # the labels file is part of the data: its contents join the fingerprint
+        return [p for p in (path, labels_file(path)) if p.exists()] if path.exists() else []
     return [path] if path.exists() else []
 
 
@@ -217,7 +219,8 @@ def _partial_note(card: TaskCard, data_dir: Path) -> str | None:
              if _files_behind(data_dir / rel, card.local.format)}
     if not found:
         return None
-    missing = " or ".join(str(data_dir / card.local.files[r]) for r in ("train", "test") if r not in found)
+    missing = " or ".join(str(data_dir / card.local.files[r]) for r in ("train", "test")
+                          if r not in found and r in card.local.files)
     one = next(iter(found.values()))
     return (f"--data-dir has {', '.join(str(p) for p in found.values())} but not {missing}; to fine-tune on part "
             f"of one file pass it alone, --data {card.name}={one} (test and validation are carved out of it), or "
@@ -230,6 +233,9 @@ def _from_data_dir(card: TaskCard, data_dir: Path) -> tuple[DataSource | None, s
         if _files_behind(data_dir / rel, card.local.format):
             files[role] = str((data_dir / rel).resolve())
     looked = ", ".join(f"{data_dir / rel}" for rel in card.local.files.values())
+    if card.local.carve_test and "train" in files:        # the card says so: its files hold no test split
+        return DataSource(origin="local", format=card.local.format, files=files, carve_test=True,
+                          columns=_columns_for(card, card.local.format)), looked
     if "train" not in files or "test" not in files:
         return _task_folder_by_role_names(card, data_dir), looked
     return DataSource(origin="local", format=card.local.format, files=files,

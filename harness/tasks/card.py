@@ -17,9 +17,10 @@ from harness.config.values import hyperparameter_problem
 from harness.errors import UserError
 from harness.settings import card_hyperparameter_types
 
-FAMILIES = ("classification", "ner", "qa", "translation", "summarization", "similarity")
+FAMILIES = ("classification", "ner", "qa", "translation", "summarization", "similarity", "multiple_choice")
 SPLIT_ROLES = ("train", "validation", "test")
-LOCAL_FORMATS = ("glue_tsv", "tsv", "tsv_noheader", "csv", "jsonl", "json", "conll", "squad_json", "parallel_text")
+LOCAL_FORMATS = ("glue_tsv", "tsv", "tsv_noheader", "csv", "jsonl", "json", "conll", "squad_json", "parallel_text",
+                 "jsonl_labels")
 # Matched with fullmatch: `$` would also accept a trailing newline, which then reaches cache folders and CSV cells.
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 
@@ -43,6 +44,9 @@ class LocalSource:
     format: str
     files: dict[str, str]           # role -> path relative to --data-dir
     columns: dict[str, str]         # overrides of the card's column mapping for these files
+    # The files hold no test split (only an official dev set is public or at hand): test and validation are carved
+    # out of the train file with the card's seeded split, which the card's description must state.
+    carve_test: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,14 +223,17 @@ def _data_sources(data_f: "_Fields", path: Path | str):
             h.fail("splits", "must name at least the train and test splits")
     local = None
     if (loc := data_f.sub("local")) is not None:
-        loc.unknown_keys(("format", "files", "columns"))
+        loc.unknown_keys(("format", "files", "columns", "carve_test"))
         local = LocalSource(format=loc.get("format", str, choices=LOCAL_FORMATS),
-                            files=loc.str_map("files", keys=SPLIT_ROLES), columns=loc.str_map("columns"))
+                            files=loc.str_map("files", keys=SPLIT_ROLES), columns=loc.str_map("columns"),
+                            carve_test=loc.get("carve_test", bool, False))
         for role, rel in local.files.items():
             if not _inside(rel):
                 loc.fail(f"files.{role}", f"{rel!r} leaves the data directory; give a path inside it "
                          "(no leading '/' or '~', no '..')")
-        if "train" not in local.files or "test" not in local.files:
+        if local.carve_test and "test" in local.files:
+            loc.fail("carve_test", "a test file is named too; carve_test is for files without a test split")
+        if "train" not in local.files or ("test" not in local.files and not local.carve_test):
             loc.fail("files", "must name at least the train and test files")
     sample = None
     if "sample" in data_f.data:

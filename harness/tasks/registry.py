@@ -24,6 +24,7 @@ BUILTIN_KINDS = {
     "token_classification": "harness.kinds.token_classification:TokenClassificationKind",
     "extractive_qa": "harness.kinds.extractive_qa:ExtractiveQAKind",
     "seq2seq": "harness.kinds.seq2seq:Seq2SeqKind",
+    "multiple_choice": "harness.kinds.multiple_choice:MultipleChoiceKind",
 }
 
 

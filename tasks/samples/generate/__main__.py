@@ -9,16 +9,20 @@ from pathlib import Path
 from . import __doc__ as PACKAGE_DOC
 from .check import CheckError, check_dir
 from .common import SPLITS, task_rng
+from .arc_easy import gen_arc_easy
 from .cola import gen_cola
 from .conll2003 import gen_conll
+from .copa import gen_copa
 from .mnli import gen_mnli
 from .mrpc import gen_mrpc
+from .piqa import gen_piqa
 from .qnli import gen_qnli
 from .qqp import gen_qqp
 from .rte import gen_rte
 from .squad import gen_squad
 from .sst2 import gen_sst2
 from .stsb import gen_stsb
+from .swag import gen_swag
 from .wmt16_en_ro import gen_wmt
 from .wnli import gen_wnli
 from .xsum import gen_xsum
@@ -35,6 +39,10 @@ GENERATORS = {
     "squad": gen_squad,
     "wmt16_en_ro": gen_wmt,
     "xsum": gen_xsum,
+    "copa": gen_copa,
+    "piqa": gen_piqa,
+    "arc_easy": gen_arc_easy,
+    "swag": gen_swag,
     "cola": gen_cola,
     "qqp": gen_qqp,
     "mnli": gen_mnli,

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from .common import SIZES, SPLITS, XSUM_SIZES
 from .conll2003 import NER_TAGS
+from .mc_check import MC_SIZES, MC_TASKS, mc_row_key, mc_row_problem
 from .glue_check import GLUE_TASKS, glue_row_key, glue_row_problem
 from .superglue_check import SUPERGLUE_SIZES, SUPERGLUE_TASKS, superglue_row_key, superglue_row_problem
 
-TASKS = ("sst2", "mrpc", "stsb", "conll2003", "squad", "wmt16_en_ro", "xsum", *GLUE_TASKS, *SUPERGLUE_TASKS)
+TASKS = ("sst2", "mrpc", "stsb", "conll2003", "squad", "wmt16_en_ro", "xsum", *GLUE_TASKS, *MC_TASKS,
+         *SUPERGLUE_TASKS)
 MAX_TOTAL_BYTES = 1_500_000
 
 
@@ -129,6 +131,14 @@ def _check_glue(task: str, split: str, i: int, row: dict, w: str) -> None:
 ROW_CHECKS.update({task: _check_glue for task in GLUE_TASKS})
 
 
+def _check_mc(task: str, split: str, i: int, row: dict, w: str) -> None:
+    problem = mc_row_problem(task, i, row)
+    _need(problem is None, f"{w}: {problem}")
+
+
+ROW_CHECKS.update({task: _check_mc for task in MC_TASKS})
+
+
 def check_row(task: str, split: str, i: int, row: dict) -> None:
     if task not in ROW_CHECKS:  # pragma: no cover
         raise CheckError(f"unknown task {task}")
@@ -136,6 +146,8 @@ def check_row(task: str, split: str, i: int, row: dict) -> None:
 
 
 def row_key(task: str, row: dict):
+    if task in MC_TASKS:
+        return mc_row_key(task, row)
     if task in GLUE_TASKS:
         return glue_row_key(task, row)
     if task in SUPERGLUE_TASKS:
@@ -155,7 +167,7 @@ def check_dir(root: Path, expected: dict[str, dict[str, bytes]] | None = None) -
     """Validate every file under root; return the total number of bytes."""
     total = 0
     for task in TASKS:
-        sizes = XSUM_SIZES if task == "xsum" else SIZES
+        sizes = XSUM_SIZES if task == "xsum" else MC_SIZES if task in MC_TASKS else SIZES
         sizes = SUPERGLUE_SIZES if task in SUPERGLUE_TASKS else sizes
         seen_keys: set = set()
         for split in SPLITS:
