@@ -54,6 +54,22 @@ def test_headerless_tsv_columns_are_numbered_from_zero(tmp_path):
         read_file(path, "tsv_noheader")
 
 
+def test_mcc_spec_matches_scikit_learn_when_one_class_is_predicted():
+    """A model that calls every CoLA sentence acceptable scores MCC 0 (scikit-learn's value for an undefined
+    correlation), on the full split and on every resample, not NaN."""
+    import numpy as np
+    from sklearn.metrics import matthews_corrcoef
+
+    spec = load_kind("classification").metric_spec("mcc")
+    references, predictions = [1, 0, 1, 1, 0, 1, 1, 0], [1] * 8
+    stats = spec.example_statistics(predictions, references, {"num_labels": 2})
+    assert spec.corpus(stats) == matthews_corrcoef(references, predictions) == 0.0
+    assert spec.resample(stats, np.array([[0, 2, 1, 0, 1, 3, 0, 1], [1] * 8])).tolist() == [0.0, 0.0]
+    predictions = [1, 0, 0, 1, 0, 1, 1, 1]
+    stats = spec.example_statistics(predictions, references, {"num_labels": 2})
+    assert spec.corpus(stats) == pytest.approx(matthews_corrcoef(references, predictions), abs=1e-12)
+
+
 def test_real_cola_files(shared_data):
     folder = _folder(shared_data, "cola")
     assert len(read_file(folder / "train.tsv", "tsv_noheader")) == 8551
