@@ -129,7 +129,9 @@ def _overall_table(lb: Leaderboard) -> Table:
 
 
 def family_tables(lb: Leaderboard) -> list[Table]:
-    return lb.memo("families", lambda: _family_tables(lb))
+    from harness.report.published import with_published     # imports this module
+
+    return lb.memo("families", lambda: [with_published(lb, table) for table in _family_tables(lb)])
 
 
 def _family_tables(lb: Leaderboard) -> list[Table]:

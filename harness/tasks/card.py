@@ -16,11 +16,12 @@ from harness import yamlfile
 from harness.config.values import hyperparameter_problem
 from harness.errors import UserError
 from harness.settings import card_hyperparameter_types
+from harness.tasks.references import Reference, parse_references
 
 FAMILIES = ("classification", "ner", "qa", "translation", "summarization", "similarity", "multiple_choice")
 SPLIT_ROLES = ("train", "validation", "test")
 LOCAL_FORMATS = ("glue_tsv", "tsv", "tsv_noheader", "csv", "jsonl", "json", "conll", "squad_json", "parallel_text",
-                 "jsonl_labels", "cluener_json")
+                 "jsonl_labels")
 # Matched with fullmatch: `$` would also accept a trailing newline, which then reaches cache folders and CSV cells.
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 
@@ -78,6 +79,7 @@ class TaskCard:
     options: dict[str, Any]
     metric_notes: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    references: tuple[Reference, ...] = ()     # published results to compare runs with (references.py)
 
     @property
     def hash(self) -> str:
@@ -90,8 +92,9 @@ class TaskCard:
 # Card fields left out of the card's hash, and so of job ids, because no value of theirs can change a result:
 # rewording them must not train finished jobs again. `description` and `metrics.definition` are prose for people
 # (what the task is, where it comes from, how its metric is computed); `metrics.higher_is_better` only restates
-# the direction the kind's metric spec decides (a card that contradicts it is refused).
-RESULT_NEUTRAL_FIELDS = ("description", "metrics.definition", "metrics.higher_is_better")
+# the direction the kind's metric spec decides (a card that contradicts it is refused); `references` are published
+# figures reports compare runs with.
+RESULT_NEUTRAL_FIELDS = ("description", "metrics.definition", "metrics.higher_is_better", "references")
 
 
 def _without(data: Any, dotted: tuple[str, ...]) -> Any:
@@ -174,7 +177,7 @@ def _type_names(types: type | tuple) -> str:
 
 
 _TOP_FIELDS = ("name", "family", "kind", "description", "data", "columns", "labels", "metrics", "hyperparameters",
-               "generation", "options")
+               "generation", "options", "references")
 _HP_TYPES: dict[str, tuple] = card_hyperparameter_types()     # from harness.settings.Hyperparameters
 
 
@@ -208,6 +211,7 @@ def parse_card(data: Any, path: Path | str) -> TaskCard:
         hyperparameters=_hyperparameters(f.sub("hyperparameters")),
         generation=generation, options=f.get("options", dict, {}),
         metric_notes=metrics_f.get("definition", str, ""), raw=data,
+        references=parse_references(data.get("references"), tuple(report), hub.splits["test"] if hub else None, f.fail),
     )
 
 
