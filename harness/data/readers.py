@@ -232,6 +232,22 @@ def iob1_to_iob2(tags: list[str]) -> list[str]:
     return out
 
 
+@reader("cluener_json")
+def read_cluener(path: Path) -> Rows:
+    """CLUENER2020 JSON Lines, `{"text", "label": {TYPE: {MENTION: [[start, end], ...]}}}`: one row per sentence,
+    its characters as `tokens` and their IOB2 tags as `ner_tags` (harness.data.spans)."""
+    from harness.data.spans import spans_to_tags
+
+    rows = []
+    for number, row in enumerate(read_jsonl(path), start=1):
+        where = f"data file {path}, example {number}"
+        if not isinstance(row.get("text"), str):
+            raise UserError(f"{where}: 'text' must be a string", hint="CLUENER lines hold a text and its label spans")
+        rows.append({"id": str(number - 1), "tokens": list(row["text"]),
+                     "ner_tags": spans_to_tags(row["text"], row.get("label"), where)})
+    return rows
+
+
 @reader("squad_json")
 def read_squad(path: Path) -> Rows:
     """The official SQuAD JSON (articles > paragraphs > qas), flattened to one row per question."""

@@ -20,6 +20,7 @@ ALIASES: dict[str, Alias] = {
     "electra": Alias("google/electra-base-discriminator", "encoder", "110M"),
     "modernbert": Alias("answerdotai/ModernBERT-base", "encoder", "149M"),
     "minilm": Alias("sentence-transformers/all-MiniLM-L6-v2", "encoder", "23M"),
+    "bert-base-chinese": Alias("google-bert/bert-base-chinese", "encoder", "102M"),
     "gpt2": Alias("openai-community/gpt2", "decoder", "124M"),
     "gpt2-medium": Alias("openai-community/gpt2-medium", "decoder", "355M"),
     "qwen": Alias("Qwen/Qwen2.5-0.5B", "decoder", "494M"),

@@ -23,6 +23,7 @@ BUILTIN_KINDS = {
     "regression": "harness.kinds.regression:RegressionKind",
     "token_classification": "harness.kinds.token_classification:TokenClassificationKind",
     "extractive_qa": "harness.kinds.extractive_qa:ExtractiveQAKind",
+    "extractive_qa_zh": "harness.kinds.chinese_qa:ChineseExtractiveQAKind",
     "seq2seq": "harness.kinds.seq2seq:Seq2SeqKind",
     "multiple_choice": "harness.kinds.multiple_choice:MultipleChoiceKind",
 }

@@ -26,6 +26,7 @@ from .swag import gen_swag
 from .wmt16_en_ro import gen_wmt
 from .wnli import gen_wnli
 from .xsum import gen_xsum
+from .clue import CLUE_GENERATORS
 from .boolq import gen_boolq
 from .cb import gen_cb
 from .squad_v2 import gen_squad_v2
@@ -52,6 +53,7 @@ GENERATORS = {
     "boolq": gen_boolq,
     "cb": gen_cb,
     "squad_v2": gen_squad_v2,
+    **CLUE_GENERATORS,
 }
 
 
