@@ -47,16 +47,17 @@ def test_real_tnews_dev_and_its_labels_file(shared_data):
     assert tuple(label["label_desc"] for label in labels) == Registry().card("tnews").labels
     rows = read_file(folder / "dev.json", "jsonl")
     assert len(rows) == 10000 and Counter(r["label"] for r in rows).most_common(1) == [("109", 1089)]
-    tnews = _prepared("tnews", [f"tnews={folder / 'dev.json'}"])     # dev alone: test and validation carved
+    tnews = _prepared("tnews", data_dir=shared_data)          # dev alone: test and validation carved from it
     _kept(tnews, 10000)
     assert tnews.sizes["test"] == 1000 and len(set(tnews.load("train")["label"])) == 15
 
 
 def test_real_afqmc_dev(shared_data):
     folder = _folder(shared_data, "afqmc")
-    with pytest.raises(UserError, match="afqmc/train.json"):        # train.json is not there: named, not guessed
-        _prepared("afqmc", data_dir=shared_data)
-    afqmc = _prepared("afqmc", [f"afqmc={folder / 'dev.json'}"])
+    afqmc = _prepared("afqmc", data_dir=shared_data)          # dev alone: test and validation carved from it
+    assert afqmc.sizes["test"] == 432
+    official = _prepared("afqmc", [f"afqmc=train:{folder / 'dev.json'},test:{folder / 'dev.json'}"])
+    assert official.sizes["test"] == 4316          # given a train file, the official dev set is reported whole
     _kept(afqmc, 4316)
     labels = Counter(label for role in afqmc.sizes for label in afqmc.load(role)["label"])
     assert labels[1] + afqmc.overlap["removed_from_train"] >= 1338 >= labels[1]
