@@ -50,10 +50,10 @@ GENERATORS = {
     "qnli": gen_qnli,
     "rte": gen_rte,
     "wnli": gen_wnli,
+    **CLUE_GENERATORS,
     "boolq": gen_boolq,
     "cb": gen_cb,
     "squad_v2": gen_squad_v2,
-    **CLUE_GENERATORS,
 }
 
 

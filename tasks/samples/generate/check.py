@@ -12,9 +12,8 @@ from .glue_check import GLUE_TASKS, glue_row_key, glue_row_problem
 from .clue_check import CLUE_SIZES, CLUE_TASKS, clue_row_key, clue_row_problem
 from .superglue_check import SUPERGLUE_SIZES, SUPERGLUE_TASKS, superglue_row_key, superglue_row_problem
 
-TASKS = ("sst2", "mrpc", "stsb", "conll2003", "squad", "wmt16_en_ro", "xsum", *GLUE_TASKS, *MC_TASKS,
-         *SUPERGLUE_TASKS,
-         *CLUE_TASKS)
+TASKS = ("sst2", "mrpc", "stsb", "conll2003", "squad", "wmt16_en_ro", "xsum", *GLUE_TASKS, *MC_TASKS, *CLUE_TASKS,
+         *SUPERGLUE_TASKS)
 # The samples ship in the wheel: a bound on their size (the Chinese ones take three bytes per character).
 MAX_TOTAL_BYTES = 1_800_000
 
@@ -118,28 +117,12 @@ ROW_CHECKS = {"sst2": _check_sst2, "mrpc": _check_pair, "stsb": _check_pair, "co
               "squad": _check_squad, "wmt16_en_ro": _check_wmt16_en_ro, "xsum": _check_xsum}
 
 
-def _check_superglue(task: str, split: str, i: int, row: dict, w: str) -> None:
-    problem = superglue_row_problem(task, split, i, row)
-    _need(problem is None, f"{w}: {problem}")
-
-
-ROW_CHECKS.update({task: _check_superglue for task in SUPERGLUE_TASKS})
-
-
 def _check_glue(task: str, split: str, i: int, row: dict, w: str) -> None:
     problem = glue_row_problem(task, i, row)
     _need(problem is None, f"{w}: {problem}")
 
 
 ROW_CHECKS.update({task: _check_glue for task in GLUE_TASKS})
-
-
-def _check_clue(task: str, split: str, i: int, row: dict, w: str) -> None:
-    problem = clue_row_problem(task, i, row)
-    _need(problem is None, f"{w}: {problem}")
-
-
-ROW_CHECKS.update({task: _check_clue for task in CLUE_TASKS})
 
 
 def _check_mc(task: str, split: str, i: int, row: dict, w: str) -> None:
@@ -150,6 +133,22 @@ def _check_mc(task: str, split: str, i: int, row: dict, w: str) -> None:
 ROW_CHECKS.update({task: _check_mc for task in MC_TASKS})
 
 
+def _check_clue(task: str, split: str, i: int, row: dict, w: str) -> None:
+    problem = clue_row_problem(task, i, row)
+    _need(problem is None, f"{w}: {problem}")
+
+
+ROW_CHECKS.update({task: _check_clue for task in CLUE_TASKS})
+
+
+def _check_superglue(task: str, split: str, i: int, row: dict, w: str) -> None:
+    problem = superglue_row_problem(task, split, i, row)
+    _need(problem is None, f"{w}: {problem}")
+
+
+ROW_CHECKS.update({task: _check_superglue for task in SUPERGLUE_TASKS})
+
+
 def check_row(task: str, split: str, i: int, row: dict) -> None:
     if task not in ROW_CHECKS:  # pragma: no cover
         raise CheckError(f"unknown task {task}")
@@ -157,14 +156,14 @@ def check_row(task: str, split: str, i: int, row: dict) -> None:
 
 
 def row_key(task: str, row: dict):
-    if task in CLUE_TASKS:
-        return clue_row_key(task, row)
     if task in MC_TASKS:
         return mc_row_key(task, row)
-    if task in GLUE_TASKS:
-        return glue_row_key(task, row)
+    if task in CLUE_TASKS:
+        return clue_row_key(task, row)
     if task in SUPERGLUE_TASKS:
         return superglue_row_key(task, row)
+    if task in GLUE_TASKS:
+        return glue_row_key(task, row)
     return {
         "sst2": lambda r: r["sentence"],
         "mrpc": lambda r: (r["sentence1"], r["sentence2"]),
