@@ -23,7 +23,7 @@ V2_BREAKDOWN = {"HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1"}
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-@pytest.mark.parametrize("task", ["cb", "squad_v2"])
+@pytest.mark.parametrize("task", ["boolq", "cb", "squad_v2"])
 def test_cards_run_ok_on_the_three_tiny_models(tmp_path, task):
     results = harness.run(models=["tiny-bert", "tiny-gpt2", "tiny-t5"], tasks=[task], output=tmp_path, **FAST)
     assert [r["status"] for r in results] == ["ok"] * 3, [r.get("error") for r in results]
@@ -140,6 +140,17 @@ def test_v2_questions_read_from_the_original_json_keep_their_empty_answers(tmp_p
 
 
 # --- the original files in ../shared/data (counts from their SOURCE.md) --------------------------------------------
+def test_boolq_val_reads_with_its_counts_and_carves_train_validation_and_test(shared_data):
+    rows = read_file(shared_data / "boolq" / "val.jsonl", "jsonl")
+    assert len(rows) == 3270 and Counter(r["label"] for r in rows) == {True: 2033, False: 1237}
+    _, _, data = _prepared("boolq", data_dir=shared_data)
+    assert data.source["origin"] == "local" and data.source["carve_test"]
+    assert sum(data.sizes.values()) + data.overlap["removed_from_train"] == 3270
+    assert data.sizes["test"] == 327 and data.sizes["validation"] == 294
+    labels = data.load("test")["label"]
+    assert set(labels) == {0, 1} and all(isinstance(t, str) for t in data.load("test")["text_pair"])
+
+
 def test_cb_train_and_val_read_with_their_counts(shared_data):
     for name, total, counts in (("train", 250, (119, 115, 16)), ("val", 56, (28, 23, 5))):
         rows = read_file(shared_data / "cb" / f"{name}.jsonl", "jsonl")
