@@ -1,10 +1,13 @@
-"""End to end through the real CLI: a tiny leaderboard run, then report, select and compare on its results."""
+"""End to end through the CLI: a tiny leaderboard run by the real command, then report, select and compare on its
+results (in this process, through click's runner: the run is what needs a real process)."""
 from __future__ import annotations
 
 import json
 
 import pandas as pd
 import pytest
+
+from conftest import run_cli
 
 BOARD = """\
 name: e2e
@@ -29,7 +32,7 @@ def test_leaderboard_run_report_select_compare(cli, tmp_path):
     assert info["leaderboard"]["name"] == "e2e"
 
     out = tmp_path / "report"
-    result = cli("report", str(run), "--out", str(out))
+    result = run_cli("report", str(run), "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "tiny-bert" in result.stdout and "tiny-gpt2" in result.stdout and "sst2 (accuracy) †" in result.stdout
     for name in ("report.md", "report.html", "leaderboard.csv", "results.json", "leaderboard.tex",
@@ -44,8 +47,8 @@ def test_leaderboard_run_report_select_compare(cli, tmp_path):
     assert set(frame["ci_method"]) == {"examples"}
     assert (frame["ci_low"] <= frame["mean"]).all() and (frame["mean"] <= frame["ci_high"]).all()
 
-    chosen = cli("select", str(run), "--max-memory", "64GiB")
+    chosen = run_cli("select", str(run), "--max-memory", "64GiB")
     assert chosen.returncode == 0, chosen.stderr
     assert "best score within 64GiB" in chosen.stdout
-    same = cli("compare", str(run), str(run))
+    same = run_cli("compare", str(run), str(run))
     assert same.returncode == 0 and "0 significant improvement(s), 0 significant regression(s)" in same.stdout
