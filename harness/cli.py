@@ -177,11 +177,11 @@ def list_leaderboards():
       harness list leaderboards
     """
     from harness.paths import boards_dir
-    import yaml
+    from harness.yamlfile import read
 
     rows = []
     for file in sorted(boards_dir().glob("*.yaml")):
-        data = yaml.safe_load(file.read_text()) or {}
+        data = read(file, "leaderboard") or {}
         rows.append([file.stem, str(data.get("description", "")).strip().splitlines()[0] if data.get("description")
                      else ""])
     _echo_table(["leaderboard", "description"], rows)

@@ -30,12 +30,13 @@ def is_sharded_config(path: str | Path | None) -> bool:
     """Whether an accelerate config file shards parameters/optimizer state (FSDP or DeepSpeed)."""
     if not path:
         return False
-    try:
-        import yaml
+    from harness.errors import UserError
+    from harness.yamlfile import read
 
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, ValueError, UnicodeDecodeError):
-        return False
+    try:
+        data = read(path, "accelerate config") or {}
+    except UserError:
+        return False          # the launch itself reports an unreadable file
     if not isinstance(data, dict):
         return False
     return str(data.get("distributed_type", "")).upper() in ("FSDP", "DEEPSPEED")
