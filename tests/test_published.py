@@ -53,6 +53,12 @@ def test_bundled_cards_carry_the_published_figures_cited():
     squad = {r.metric: r.value for r in cards["squad"].references}
     assert squad == {"f1": 86.9965, "exact_match": 79.5998}
     assert {r.split for r in cards["conll2003"].references} == {"test"}
+    # the rest of run_glue's table: every GLUE card, MNLI's two dev sets on their own cards
+    glue = {name: {r.metric: r.value for r in cards[name].references}
+            for name in ("cola", "qqp", "mnli_matched", "mnli_mismatched", "qnli", "rte", "wnli")}
+    assert glue == {"cola": {"mcc": 56.53}, "qqp": {"accuracy": 90.71, "f1": 87.49},
+                    "mnli_matched": {"accuracy": 83.91}, "mnli_mismatched": {"accuracy": 84.10},
+                    "qnli": {"accuracy": 90.66}, "rte": {"accuracy": 65.70}, "wnli": {"accuracy": 56.34}}
     # a figure changes no result: the card's hash (and so every job id) is the same without it
     card = cards["sst2"]
     assert "references" in card.raw and card.hash == _hash_without_references(card)
@@ -138,6 +144,12 @@ def test_a_full_data_run_is_set_beside_its_published_figure(tmp_path):
     assert "against 92.32 published for google-bert/bert-base-cased on validation" in report
     assert "05ce25bec3bf88363cd6fe05693b6947aba7e604" in report           # the source, cited
     assert f") {FLAG}" not in report                                      # within the tolerance: no flag
+
+
+def test_a_signed_metric_compares_in_points(tmp_path):
+    cola = ("cola", "classification", "classification", "mcc", True)
+    report = _run(tmp_path, [0.5653 - 0.05], task=cola)
+    assert f"0.5653 (Δ -0.0500) {FLAG}" in report.replace("−", "-")
 
 
 def test_a_run_far_below_its_reference_is_flagged(tmp_path):
