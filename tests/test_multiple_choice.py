@@ -101,6 +101,18 @@ def test_the_head_scores_every_pair_alone_and_never_picks_a_missing_choice(model
     assert model_.harness_new_parameters and all(n.startswith("scorer.") for n in model_.harness_new_parameters)
 
 
+def test_head_and_lora_tuning_train_the_new_scoring_layer(models):
+    from harness.tuning import apply_tuning
+
+    spec, tokenizer = models["tiny-gpt2"]
+    card, kind = Registry().card("copa"), load_kind("multiple_choice")
+    head = apply_tuning(kind.build_model(card, spec, tokenizer), "head", task_type=kind.peft_task_type(spec))
+    assert [n for n, p in head.named_parameters() if p.requires_grad] == ["scorer.score.weight"]
+    lora = apply_tuning(kind.build_model(card, spec, tokenizer), "lora", task_type=kind.peft_task_type(spec))
+    trained = [n for n, p in lora.named_parameters() if p.requires_grad]
+    assert any("lora_" in n for n in trained) and any(n.endswith("scorer.score.weight") for n in trained)
+
+
 def test_accuracy_spec_reproduces_the_reported_accuracy():
     spec = load_kind("multiple_choice").metric_spec("accuracy")
     predictions, references = [0, 2, 4, 1, 3, 3], [0, 2, 1, 1, 3, 0]
