@@ -78,6 +78,22 @@ def test_the_terminal_gets_no_control_characters(tmp_path):
 
 
 # --- nothing written outside the run directory -------------------------------------------------------------------
+@pytest.mark.parametrize("tty", [False, True])
+def test_the_progress_display_gets_no_control_characters(tty):
+    import io
+
+    from harness.schedule.progress import Progress
+
+    stream = io.StringIO()
+    display = Progress(1, stream=stream, tty=tty).open()
+    display.started("j", "evil\x1b]0;pwned\x07 × sst2", "cpu")
+    display.update("j", "epoch 1/1\x1b[2J")
+    display.finished("j", "evil\x1b]0;pwned\x07 × sst2", {"status": "ok"})
+    display.close()
+    shown = stream.getvalue()
+    assert "evil]0;pwned × sst2" in shown and "\x07" not in shown and "\x1b]" not in shown and "\x1b[2J" not in shown
+
+
 def test_links_to_report_files_are_replaced_not_followed(tmp_path):
     run = _run(tmp_path, ["plain", "other"])
     outside = {name: tmp_path / f"outside-{name}" for name in ("leaderboard.tex", "report.md", "leaderboard.csv")}

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, TextIO, Union
 
+from harness.report.text import printable
+
 HEARTBEAT_S = 60.0
 MAX_JOB_LINES = 8
 
@@ -124,14 +126,14 @@ class Progress:
             raise TypeError(f"not a progress event: {event!r}")
 
     def started(self, job_id: str, label: str, where: str) -> None:
-        self.running[job_id] = _Running(label, where, self.clock())
+        self.running[job_id] = _Running(printable(label), where, self.clock())
         if not self.tty and not self.quiet:
             self._line(f"started {label} on {where}")
         self._redraw(force=True)
 
     def update(self, job_id: str, text: str) -> None:
         if job_id in self.running:
-            self.running[job_id].status = text
+            self.running[job_id].status = printable(text)
             self._redraw()
 
     def finished(self, job_id: str, label: str, record: dict) -> None:
@@ -214,6 +216,7 @@ class Progress:
         self._drawn = len(block)
 
     def _line(self, text: str) -> None:
+        text = printable(text)              # a model or task name cannot send escape sequences to the terminal
         if self.sink is not None:
             self.sink(text)
             return
