@@ -52,6 +52,9 @@ def test_bundled_cards_carry_the_published_figures_cited():
     assert mrpc == {"f1": 88.85, "accuracy": 84.07}
     squad = {r.metric: r.value for r in cards["squad"].references}
     assert squad == {"f1": 86.9965, "exact_match": 79.5998}
+    squad_v2 = {(r.model, r.metric): r.value for r in cards["squad_v2"].references}
+    assert squad_v2 == {("deepset/roberta-base-squad2", "f1"): 82.9501,
+                        ("deepset/roberta-base-squad2", "exact_match"): 79.9309}
     assert {r.split for r in cards["conll2003"].references} == {"test"}
     # the rest of run_glue's table: every GLUE card, MNLI's two dev sets on their own cards
     glue = {name: {r.metric: r.value for r in cards[name].references}
