@@ -2,11 +2,14 @@
 when the model matches and the run trained on all of the card's data, flagging a run far below its reference."""
 from __future__ import annotations
 
+import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
 from conftest import run_cli
 
+import harness
 from harness.report import write_report
 from harness.report.published import COLUMN, FLAG, TOLERANCE, model_matches
 from harness.report.synthetic import record, write_run
@@ -189,3 +192,29 @@ def test_a_percent_metric_and_a_tasks_dir_card_resolving_an_alias(tmp_path):
     report = _run(tmp_path / "b", [0.80], model="distilbert", task=mytask,
                   info={"config": {"tasks_dir": [str(cards)]}}, model_id="distilbert/distilbert-base-uncased")
     assert "0.9050 (Δ -0.1050)" in report.replace("−", "-") and FLAG in report
+
+
+@pytest.mark.slow
+def test_a_real_run_is_compared_on_all_of_the_cards_data_and_not_on_part_of_it(tmp_path):
+    """Through harness.run: a card of --tasks-dir whose local files are the whole data set, a figure for tiny-bert far
+    above what one epoch of a random tiny model reaches."""
+    data = tmp_path / "data" / "mytask"
+    data.mkdir(parents=True)
+    for split in ("train", "validation", "test"):
+        shutil.copy(Path(__file__).parent.parent / "tasks" / "samples" / "sst2" / f"{split}.jsonl", data)
+    card = GOOD.replace("model: distilbert", "model: tiny-bert").replace(
+        "  hub: {path: some/dataset, splits: {train: train, test: validation}}",
+        "  local: {format: jsonl, files: {train: mytask/train.jsonl, validation: mytask/validation.jsonl, "
+        "test: mytask/test.jsonl}}").replace("split: validation", "split: test").replace(
+        "[neg, pos]", "[negative, positive]").replace("value: 90.5", "value: 99.5")
+    cards = _card_dir(tmp_path, card)
+    common = dict(models=["tiny-bert"], tasks=["mytask"], tasks_dir=[str(cards)], data_dir=str(tmp_path / "data"),
+                  epochs=1, seeds=[0], executor="inline", write_report=False)
+    for name, extra in (("full", {}), ("part", {"max_train_samples": 100})):
+        results = harness.run(output=str(tmp_path / name), **common, **extra)
+        assert [r["status"] for r in results] == ["ok"]
+        write_report(tmp_path / name, formats="md", plots=False)
+    full = (tmp_path / "full" / "report.md").read_text()
+    assert COLUMN in full and "against 99.5 published for tiny-bert on test" in full and f") {FLAG}" in full
+    part = (tmp_path / "part" / "report.md").read_text()
+    assert COLUMN not in part and "not compared with the figure published for tiny-bert (--max-train-samples" in part

@@ -65,12 +65,14 @@ class Skipped:
 
 
 def model_matches(reference_model: str, record: dict) -> bool:
-    """Whether a record's model is the reference's: hub ids compared once aliases are resolved (case aside)."""
+    """Whether a record's model is the reference's: hub ids compared once aliases are resolved (case aside), or the
+    model named exactly as the reference names it."""
     model = str(record.get("model") or "")
     ours = (_hub_id(model) if model in ALIASES else str(record.get("model_id") or model)).casefold()
     theirs = _hub_id(reference_model).casefold()
     org, _, name = theirs.partition("/")
-    return ours == theirs or ("/" not in ours and org in LEGACY_ORGS and ours == name)
+    return ours == theirs or model.casefold() == reference_model.casefold() or \
+        ("/" not in ours and org in LEGACY_ORGS and ours == name)
 
 
 def _hub_id(model: str) -> str:
