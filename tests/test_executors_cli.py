@@ -57,7 +57,7 @@ def test_ctrl_c_stops_cleanly_keeps_results_and_says_how_to_resume(tmp_path):
 
 def test_nan_loss_is_a_failed_result_not_a_crash(tmp_path, cli):
     out = tmp_path / "run"
-    result = cli("run", *TINY, "--tasks", "sst2", "--batch-size", "4", "--lr", "1e30", "--quiet", "--executor",
+    result = cli("run", *TINY, "--tasks", "sst2", "--batch-size", "4", "--lr", "1e9", "--quiet", "--executor",
                  "inline", "--output", str(out))
     assert result.returncode == 0, result.stderr
     (record,) = _records(out)

@@ -66,7 +66,7 @@ def byte_level_encoder(tmp_path_factory):
     import json
     import shutil
 
-    from transformers import ModernBertConfig
+    from transformers import ModernBertConfig, ModernBertModel
 
     from harness.models.builtin import ensure_tiny_model
 
@@ -78,9 +78,10 @@ def byte_level_encoder(tmp_path_factory):
     config.pop("add_prefix_space")
     (folder / "tokenizer_config.json").write_text(json.dumps({**config, "tokenizer_class": "PreTrainedTokenizerFast"}))
     eos = json.loads((gpt2 / "config.json").read_text())["eos_token_id"]
-    ModernBertConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                     pad_token_id=eos, bos_token_id=eos, eos_token_id=eos, cls_token_id=eos,
-                     sep_token_id=eos).save_pretrained(folder)
+    model_config = ModernBertConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                    intermediate_size=64, pad_token_id=eos, bos_token_id=eos, eos_token_id=eos,
+                                    cls_token_id=eos, sep_token_id=eos)
+    ModernBertModel(model_config).save_pretrained(folder)       # a model directory holds weights
     return folder
 
 
