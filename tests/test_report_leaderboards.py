@@ -23,6 +23,12 @@ def test_shipped_leaderboards_load():
     kwargs = smoke.run_kwargs()
     assert kwargs["data"] == ["sample"] and kwargs["epochs"] == 1.0 and kwargs["seeds"] == "0"
     assert kwargs["leaderboard"] == str(smoke.path) and smoke.info()["name"] == "smoke"
+    from harness.tasks.registry import Registry
+    with_samples = [card for card in Registry().cards.values() if card.sample is not None]
+    chosen = [card for card in with_samples if card.name in smoke.tasks]
+    assert len(chosen) == len(smoke.tasks)                     # every smoke task has a bundled sample
+    for aspect in ("family", "kind"):                           # one task stands for each family and each kind
+        assert {getattr(c, aspect) for c in chosen} == {getattr(c, aspect) for c in with_samples}, aspect
     base = load("base")
     assert base.models == ["bert", "roberta", "gpt2", "t5", "bart", "deberta"]
     assert base.seeds == [0, 1, 2] and base.tasks == ["all"] and base.data == "hub"
