@@ -89,3 +89,23 @@ def test_budget_steps_is_exact_whatever_the_epoch_length(budget, grad_accum, one
                                                                   budget_steps=budget))
     assert outcome.steps == budget
     assert outcome.epochs == pytest.approx(budget * grad_accum / 3)
+
+
+def test_patience_stops_a_job_whose_validation_stops_improving(tmp_path, one_torch_thread):
+    """`--patience 1`: a learning rate too small to move the validation score stops training after the first epoch
+    without improvement, not after the 6 epochs asked for; the patience is part of the recorded hyperparameters."""
+    from conftest import run_cli
+
+    out = tmp_path / "run"
+    result = run_cli("run", "-m", "tiny-bert", "-t", "sst2", "--data", "sample", "--executor", "inline",
+                     "--max-train-samples", "16", "--max-eval-samples", "8", "--batch-size", "8", "--epochs", "6",
+                     "--lr", "1e-12", "--latency-requests", "0", "--patience", "1", "--no-report", "--quiet",
+                     "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    from harness.store import ResultStore
+
+    (record,) = ResultStore(out).latest()
+    assert record["status"] == "ok", record["error"]
+    assert record["hyperparameters"]["early_stopping_patience"] == 1
+    assert [e["epoch"] for e in record["validation"]["history"]] == [1, 2]
+    assert record["train"]["epochs"] == 2.0

@@ -78,6 +78,10 @@ class RunConfig:
                                       "comparison).", parse="int", role="hp", check="positive")
     budget_seconds: float | None = option(None, "Every job trains for at most this many seconds of wall-clock.",
                                           parse="float", role="hp", check="positive")
+    early_stopping_patience: int | None = option(None, "Stop a job after this many validation epochs without "
+                                                 "improvement (the best epoch's weights are kept).", parse="int",
+                                                 role="hp", check="positive", cli_name="patience",
+                                                 shown_default="from the task card, else off")
     # Fair comparison: tuning strategies, grids, LoRA
     tuning: list[str] = option(["full"], "Tuning strategies, each its own leaderboard entry: full (all parameters), "
                                "head (frozen body, train the new head), lora (peft adapters + head).",
