@@ -45,12 +45,17 @@ def test_editing_a_cards_free_text_does_not_rerun_its_jobs(tmp_path):
     assert _run(output, "--tasks", "mysst", "--tasks-dir", str(tasks_dir), "--data", "sample") == first
 
 
-def test_touching_a_data_file_does_not_rerun_its_jobs(tmp_path):
+def _sst2_copy(tmp_path):
+    """A copy of the SST-2 sample's train and test files, and the --data value that names them."""
     data = tmp_path / "data"
     data.mkdir()
     for role in ("train", "test"):
         shutil.copy(REPO / "tasks" / "samples" / "sst2" / f"{role}.jsonl", data / f"{role}.jsonl")
-    spec = f"sst2=train:{data / 'train.jsonl'},test:{data / 'test.jsonl'}"
+    return data, f"sst2=train:{data / 'train.jsonl'},test:{data / 'test.jsonl'}"
+
+
+def test_touching_a_data_file_does_not_rerun_its_jobs(tmp_path):
+    data, spec = _sst2_copy(tmp_path)
     first = _run(tmp_path / "run", "--tasks", "sst2", "--data", spec)
     assert len(first) == 1 and json.loads(first[0])["status"] == "ok"
     for file in data.iterdir():          # `touch`: same bytes, a later modification time
@@ -60,11 +65,7 @@ def test_touching_a_data_file_does_not_rerun_its_jobs(tmp_path):
 
 
 def test_editing_a_data_file_reruns_its_jobs(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    for role in ("train", "test"):
-        shutil.copy(REPO / "tasks" / "samples" / "sst2" / f"{role}.jsonl", data / f"{role}.jsonl")
-    spec = f"sst2=train:{data / 'train.jsonl'},test:{data / 'test.jsonl'}"
+    data, spec = _sst2_copy(tmp_path)
     first = _run(tmp_path / "run", "--tasks", "sst2", "--data", spec)
     lines = (data / "train.jsonl").read_text().splitlines(keepends=True)
     stat = (data / "train.jsonl").stat()
