@@ -15,12 +15,12 @@ import json
 import platform
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from harness import __version__
-from harness.record import Epoch, Eval, Memory, Record, Train, Validation, merge_sections, new_record, now
+from harness.record import Epoch, Memory, Record, Train, Validation, merge_sections, new_record, now
 from harness.record import failed_record  # noqa: F401 - the executors' import of it
 
 
@@ -222,11 +222,12 @@ def _test(job: Job, record: Record, kind, card, test_ctx, device: str, log) -> d
         log("measuring latency")
     latency = measure_latency(lambda i: kind.latency_inputs(test_ctx, i), requests, device) if requests else None
     examples = len(test_ctx.rows)
-    record.eval = Eval(samples_per_s=examples / eval_seconds if eval_seconds > 0 else None,
-                       seconds=round(eval_seconds, 3), examples=examples,
-                       latency_ms_p50=latency.p50_ms if latency else None,
-                       latency_ms_p95=latency.p95_ms if latency else None,
-                       latency_requests=latency.requests if latency else 0)
+    # replace, not a new section: the kind may have set some of it (a decision threshold)
+    record.eval = replace(record.eval, samples_per_s=examples / eval_seconds if eval_seconds > 0 else None,
+                          seconds=round(eval_seconds, 3), examples=examples,
+                          latency_ms_p50=latency.p50_ms if latency else None,
+                          latency_ms_p95=latency.p95_ms if latency else None,
+                          latency_requests=latency.requests if latency else 0)
     return {"job": job.id, "split": "test", "predictions": evaluation.predictions,
             "references": evaluation.references, "context": evaluation.context}
 

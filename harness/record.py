@@ -123,6 +123,8 @@ class Eval(Section):
     latency_ms_p50: float | None = column()
     latency_ms_p95: float | None = column()
     latency_requests: int | None = None
+    # The decision threshold a kind chose on validation and applied to the test split (multi-label); else absent.
+    threshold: float | None = field(default=None, metadata={"omit_if_none": True})
 
 
 @dataclass

@@ -18,7 +18,8 @@ def collate_features(rows: Sequence[dict], pad_id: int, keep: Iterable[str] | No
     """Stack feature rows into tensors, padding sequence columns to the batch's longest (a multiple of 8).
 
     Input-aligned columns share one width; `separately_padded` columns (decoder labels) get their own.
-    Label columns pad with -100 so padded positions carry no loss.
+    Label columns pad with -100 so padded positions carry no loss. Lists of floats (multi-label targets, one value
+    per label) are stacked as they are.
     """
     import torch
 
@@ -33,7 +34,9 @@ def collate_features(rows: Sequence[dict], pad_id: int, keep: Iterable[str] | No
     batch = {}
     for column in columns:
         values = [r[column] for r in rows]
-        if isinstance(values[0], list):
+        if isinstance(values[0], list) and values[0] and isinstance(values[0][0], float):
+            batch[column] = torch.tensor(values, dtype=torch.float32)      # multi-hot targets: one length, no padding
+        elif isinstance(values[0], list):
             fill = LABEL_PAD if column.endswith("labels") else pad_id if column.endswith("input_ids") else 0
             width = width_of([column]) if column in separate else shared
             data = [v + [fill] * (width - len(v)) for v in values]

@@ -26,6 +26,7 @@ BUILTIN_KINDS = {
     "extractive_qa_zh": "harness.kinds.chinese_qa:ChineseExtractiveQAKind",
     "seq2seq": "harness.kinds.seq2seq:Seq2SeqKind",
     "multiple_choice": "harness.kinds.multiple_choice:MultipleChoiceKind",
+    "multi_label": "harness.kinds.multi_label:MultiLabelKind",
 }
 
 

@@ -5,7 +5,7 @@
 - `StaticBatches`: the whole training set padded once into a few length buckets and kept on the device; a batch is
   a gather by index. Every batch of a bucket has the same shape (partial batches are filled up, the filler rows'
   labels set to the loss's ignore value), which is what CUDA graphs need: each bucket compiles once. Float labels
-  (regression) have no ignore value: there the few filler rows of a bucket's last batch count once more.
+  (regression, multi-label) have no ignore value: there the few filler rows of a bucket's last batch count once more.
 
 Both yield `Batch(tensors, examples, tokens, shape, weight)`: `examples` and `tokens` count the real rows and real
 (non-pad) tokens the whole step trains on (all ranks together; tokens as `harness.train.tokens` counts them:
