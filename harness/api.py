@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from harness.config import RunConfig, lora_options, resolve, without_defaults
 from harness.errors import UserError
@@ -26,6 +26,7 @@ class RunPlan:
     skipped_tasks: dict[str, str] = field(default_factory=dict)     # task -> why it was left out
     models: list[dict] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
+    own_data: Any = None        # harness.tasks.own_data.OwnTasks: the cards inferred from files in --tasks
 
 
 def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = logger.warning,
@@ -37,6 +38,7 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
     from harness.data.sources import DataRequest
     from harness.models.limits import check_max_length
     from harness.models.resolve import resolve_model
+    from harness.tasks.own_data import own_tasks
     from harness.tasks.registry import Registry, load_kind
     from harness.train.device import check_device_request, resolve_precision
     from harness.tuning import LoraSettings
@@ -53,13 +55,14 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
     run_options = config.by_role("option")
 
     registry = Registry(config.tasks_dir)
-    cards, explicit = registry.select(config.tasks)
-    request = DataRequest.parse(config.data, config.data_dir, known_tasks=set(registry.cards))
+    own = own_tasks(config.tasks, config.columns, config.task_kind, registry)    # files in --tasks: inferred cards
+    cards, explicit = registry.select(own.names)
+    request = DataRequest.parse([*config.data, *own.data], config.data_dir, known_tasks=set(registry.cards))
     specs = [resolve_model(name, trust_remote_code=config.trust_remote_code)
              for name in dict.fromkeys(config.models)]
     check_max_length(specs, config.max_length)
 
-    plan = RunPlan(jobs=[], models=[s.to_dict() for s in specs])
+    plan = RunPlan(jobs=[], models=[s.to_dict() for s in specs], own_data=own)
     prepared = _prepare_tasks(cards, explicit, request, plan, warn)
     plan.tasks = list(prepared)
 
@@ -161,11 +164,14 @@ def _execute(config: RunConfig, sweep, plan: RunPlan, output: Path, store: Resul
              progress: Callable[[str], None] | None) -> list[dict]:
     """Run the plan's unfinished jobs, appending each result to the store as it arrives; then write the report."""
     from harness.executors import make_executor
+    from harness.tasks.own_data import save_cards
     executor_impl = make_executor(config.executor, run=output.name, options=sweep, store=store)
 
     finished = store.finished_jobs() if config.resume else set()
     todo = [job for job in plan.jobs if job.id not in finished]
     store.write_run_info(_run_info(config, plan, output))
+    if plan.own_data is not None:
+        save_cards(plan.own_data, output)       # the cards inferred from own data: kept in OUTPUT/cards, summarised
     if len(todo) < len(plan.jobs) and not config.quiet:
         logger.info("resuming: %d of %d jobs already finished in %s", len(plan.jobs) - len(todo), len(plan.jobs),
                     output)

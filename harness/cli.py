@@ -7,6 +7,7 @@ import sys
 import click
 
 from harness.config.click_options import given_values, run_options
+from harness.config.fields import OWN_DATA_KINDS
 from harness.errors import UserError
 from harness.logs import LEVELS, configure_cli_logging
 
@@ -194,6 +195,34 @@ def list_kinds():
 
     for name in kind_names():
         click.echo(name)
+
+
+@main.group(name="card")
+def card_():
+    """Task cards for your own data."""
+
+
+@card_.command(name="init")
+@click.argument("data", metavar="FILE|FOLDER|train:PATH,test:PATH")
+@click.option("--columns", default="", metavar="FIELD=COLUMN,...", help="Which column is which field, e.g. "
+              "text=review,label=stars (default: guessed from the column names).")
+@click.option("--task-kind", type=click.Choice(OWN_DATA_KINDS), help="The task kind (default: inferred).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the card to this file (default: stdout).")
+def card_init(data, columns, task_kind, output):
+    """Write the task card `harness run --tasks FILE` would infer, for editing.
+
+    \b
+    Example:
+      harness card init reviews.csv --columns text=review,label=stars --output cards/reviews.yaml
+      harness run -m minilm -t reviews --tasks-dir cards --data-dir .
+    """
+    from pathlib import Path
+
+    from harness.settings import parse_list
+    from harness.tasks.own_data import init_card
+
+    text = init_card(data, parse_list(columns), task_kind, Path(output) if output else None)
+    click.echo(f"wrote {output}" if output else text, err=bool(output), nl=bool(output))
 
 
 def _echo_table(header, rows):

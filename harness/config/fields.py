@@ -22,6 +22,8 @@ from harness.train.device import DEVICES, PRECISIONS
 from harness.tuning import STRATEGIES
 
 COMPILE_MODES = ("auto", "on", "off")
+# The kinds a card inferred from own data can have (harness.tasks.infer).
+OWN_DATA_KINDS = ("classification", "regression", "multi_label", "token_classification", "extractive_qa", "seq2seq")
 
 
 def option(default: Any = None, help: str = "", *, parse: str = "str", role: str = "run", check: str | None = None,
@@ -59,6 +61,13 @@ class RunConfig:
     data_dir: str | None = option(None, "Folder holding the tasks' original files (e.g. sst2/train.tsv).",
                                   parse="path")
     tasks_dir: list[str] = option([], "Extra folder of task cards; repeatable.", parse="list", repeat=True)
+    columns: list[str] = option([], "Own data in --tasks (a file, a folder or train:PATH,test:PATH): which column "
+                                "is which field, e.g. text=review,label=stars (fields: text, pair, label, tokens, "
+                                "tags, question, context, answers, source, target).", parse="names",
+                                metavar="FIELD=COLUMN,...", shown_default="guessed from the column names")
+    task_kind: str | None = option(None, "Own data in --tasks: the task kind, instead of inferring it from the "
+                                   "columns and values.", parse="choice", choices=OWN_DATA_KINDS,
+                                   shown_default="inferred")
     # Training (each unset value comes from the task card)
     epochs: float | None = option(None, "Training epochs (may be fractional).", parse="float", role="hp",
                                   check="positive", shown_default="from the task card")

@@ -154,16 +154,8 @@ def _format_for(card: TaskCard, path: Path) -> str:
 
 def _explicit(card: TaskCard, value: str) -> DataSource:
     """`--data TASK=VALUE`: a file, a directory, a parallel-text stem, or `role:path,role:path`."""
-    if ":" in value and value.split(":", 1)[0] in _ROLE_ALIASES:
-        files: dict[str, Path] = {}
-        for part in value.split(","):
-            role, sep, path = part.partition(":")
-            if not sep or role not in _ROLE_ALIASES:
-                raise UserError(f"--data {card.name}={value}: {part!r} is not ROLE:PATH",
-                                hint="roles are train, validation (or dev) and test (or eval)")
-            files[_ROLE_ALIASES[role]] = Path(path).expanduser()
-        if "train" not in files:
-            raise UserError(f"--data {card.name}={value}: a train file is needed", hint="add train:PATH")
+    if names_roles(value):
+        files = role_files(value, f"--data {card.name}={value}")
         fmt = _format_for(card, files["train"])
         for path in files.values():
             _must_exist(path, fmt, card.name)
@@ -185,6 +177,26 @@ def _explicit(card: TaskCard, value: str) -> DataSource:
                       columns=_columns_for(card, fmt), carve_test=True)
 
 
+def names_roles(value: str) -> bool:
+    """Whether a data value is a `role:path,role:path` list (train:a.csv,test:b.csv)."""
+    return ":" in value and value.split(":", 1)[0] in _ROLE_ALIASES
+
+
+def role_files(value: str, what: str) -> dict[str, Path]:
+    """`role:path,role:path` -> {train|validation|test: path}; a train file is required. `what` names the value in
+    errors."""
+    files: dict[str, Path] = {}
+    for part in value.split(","):
+        role, sep, path = part.partition(":")
+        if not sep or role not in _ROLE_ALIASES:
+            raise UserError(f"{what}: {part!r} is not ROLE:PATH",
+                            hint="roles are train, validation (or dev) and test (or eval)")
+        files[_ROLE_ALIASES[role]] = Path(path).expanduser()
+    if "train" not in files:
+        raise UserError(f"{what}: a train file is needed", hint="add train:PATH")
+    return files
+
+
 def _must_exist(path: Path, fmt: str, task: str) -> None:
     if not _files_behind(path, fmt):
         raise UserError(f"data file not found for task {task!r}: {path}", hint="check the path given to --data")
@@ -200,10 +212,10 @@ def _files_in_dir(card: TaskCard, directory: Path) -> dict[str, Path]:
                     break
     if found:
         return found
-    return _files_named_by_role(directory)
+    return files_named_by_role(directory)
 
 
-def _files_named_by_role(directory: Path) -> dict[str, Path]:
+def files_named_by_role(directory: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for file in sorted(directory.iterdir()):
         parts = file.name.lower().split(".")
@@ -249,7 +261,7 @@ def _task_folder_by_role_names(card: TaskCard, data_dir: Path) -> DataSource | N
     folder = data_dir / Path(card.local.files["train"]).parent
     if folder == data_dir or not folder.is_dir():
         return None
-    found = _files_named_by_role(folder)
+    found = files_named_by_role(folder)
     if "train" not in found or "test" not in found:
         return None
     fmt = _format_for(card, found["train"])

@@ -5,6 +5,7 @@ real token (transformers finds it through config.pad_token_id, which we set); T5
 """
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from harness.errors import UserError
@@ -13,6 +14,7 @@ from harness.metrics.classification import CLASSIFICATION_SPECS, classification_
 from harness.models.loading import load_pretrained
 from harness.tasks.card import TaskCard
 
+_INTEGER = re.compile(r"-?\d+")
 # Decoder-only tokenizers have no pair template; a newline keeps the two texts apart for every such tokenizer.
 DECODER_PAIR_SEPARATOR = "\n"
 
@@ -89,6 +91,8 @@ def label_id(value, labels: tuple[str, ...], where: str) -> int:
     """A label as given in data (its name, its index, or the index as text) -> its index in the card's labels."""
     if isinstance(value, bool):
         value = int(value)
+    if isinstance(value, int) and str(value) in labels and all(_INTEGER.fullmatch(label) for label in labels):
+        return labels.index(str(value))     # labels that are integers (ratings 1-5) are named by their value
     if isinstance(value, int) and 0 <= value < len(labels):
         return value
     text = str(value).strip()
