@@ -77,14 +77,19 @@ class Registry:
 
     def _load_dir(self, directory: Path, override: bool) -> None:
         for file in sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml")):
-            card = load_card(file)
-            if card.kind not in kind_names():
-                raise CardError(file, "kind", f"unknown kind {card.kind!r}; "
-                                + (did_you_mean(card.kind, kind_names()) or "kinds: " + ", ".join(kind_names())))
-            load_kind(card.kind).check_card(card)
-            if card.name in self.cards and not override:
-                raise CardError(file, "name", f"task {card.name!r} is already defined in {self.cards[card.name].path}")
-            self.cards[card.name] = card
+            self.add(file, override)
+
+    def add(self, file: Path, override: bool = False) -> TaskCard:
+        """Load, check and register one card file (also a card inferred from own data: harness.tasks.own_data)."""
+        card = load_card(file)
+        if card.kind not in kind_names():
+            raise CardError(file, "kind", f"unknown kind {card.kind!r}; "
+                            + (did_you_mean(card.kind, kind_names()) or "kinds: " + ", ".join(kind_names())))
+        load_kind(card.kind).check_card(card)
+        if card.name in self.cards and not override:
+            raise CardError(file, "name", f"task {card.name!r} is already defined in {self.cards[card.name].path}")
+        self.cards[card.name] = card
+        return card
 
     def card(self, name: str) -> TaskCard:
         if name not in self.cards:
