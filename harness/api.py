@@ -40,12 +40,14 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
     from harness.models.resolve import resolve_model
     from harness.tasks.own_data import own_tasks
     from harness.tasks.registry import Registry, load_kind
+    from harness.saving import check_saving
     from harness.train.device import check_device_request, resolve_precision
     from harness.tuning import LoraSettings
 
     config = _effective_config(config, options, note=lambda _: None)
     check_cache_dir()
     check_device_request(config.device)
+    check_saving(config)                   # --push-to-hub offline fails here, before anything trains
     if config.device == "cpu":
         resolve_precision(config.precision, "cpu")     # fp16 on CPU is refused here, before anything runs
     grid = _grid(config)
@@ -163,12 +165,14 @@ def run(config: RunConfig | None = None, *, progress: Callable[[str], None] | No
 def _execute(config: RunConfig, sweep, plan: RunPlan, output: Path, store: ResultStore,
              progress: Callable[[str], None] | None) -> list[dict]:
     """Run the plan's unfinished jobs, appending each result to the store as it arrives; then write the report."""
+    from harness import saving
     from harness.executors import make_executor
     from harness.tasks.own_data import save_cards
     executor_impl = make_executor(config.executor, run=output.name, options=sweep, store=store)
 
     finished = store.finished_jobs() if config.resume else set()
     todo = [job for job in plan.jobs if job.id not in finished]
+    todo = saving.prepare(config, output, plan, store, todo)      # where each job saves its model (--save)
     store.write_run_info(_run_info(config, plan, output))
     if plan.own_data is not None:
         save_cards(plan.own_data, output)       # the cards inferred from own data: kept in OUTPUT/cards, summarised
@@ -195,6 +199,7 @@ def _execute(config: RunConfig, sweep, plan: RunPlan, output: Path, store: Resul
         raise SweepInterrupted(f"{kept} of {len(plan.jobs)} jobs have finished results in {output}; run the same "
                                f"command with --output {output} to resume") from None
     display.close()
+    saving.finish(config, output, store)        # --save best: the winners kept, the index written, uploads
     ids = {job.id for job in plan.jobs}
     results = [r for r in store.latest() if r["job"] in ids]
     if config.write_report and results:

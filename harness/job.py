@@ -44,6 +44,9 @@ class Job:
     grid: dict[str, Any] = field(default_factory=dict)       # the grid point: hyperparameters varied by --*-grid
     generation: dict[str, Any] = field(default_factory=dict)  # generate() settings (card < run options); {} if none
     harness_version: str = __version__
+    # Where and how to save the trained model (harness.models.saving): {"dir", "merge_lora"}, or None. Not in the id:
+    # saving changes no result.
+    save: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -97,9 +100,13 @@ def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None
         record.cpu_threads = _torch_threads()       # CPU speed figures depend on it (workers split the cores)
         release_freed_memory()      # workers run many jobs: start this job's RSS peak from what is really live
         with PeakRSS() as rss, PeakGPU(device) as gpu:
-            predictions = _execute(job, record, device, log)
+            predictions, trained = _execute(job, record, device, log)
         record.memory = Memory(peak_rss_bytes=rss.peak_bytes, peak_gpu_bytes=gpu.allocated_bytes,
                                peak_gpu_reserved_bytes=gpu.reserved_bytes)
+        if trained is not None:     # after the memory figures: serialising the weights is no cost of the job
+            from harness.models.saving import save_job_model
+            log("saving the model")
+            record.saved_model = save_job_model(job, record, *trained, predictions=predictions)
         record.status = "ok"
     except Unsupported as exc:
         record.status, record.error, record.error_type = "unsupported", str(exc), error_type_of(exc)
@@ -126,7 +133,8 @@ def _device_name(device: str) -> str:
     return f"cpu:{platform.processor() or platform.machine()}"
 
 
-def _execute(job: Job, record: Record, device: str, log) -> dict:
+def _execute(job: Job, record: Record, device: str, log) -> tuple[dict, tuple | None]:
+    """Train and test; returns (the test predictions, (model, tokenizer, card, kind) when the job saves it)."""
     import torch
     from transformers import set_seed
 
@@ -172,7 +180,9 @@ def _execute(job: Job, record: Record, device: str, log) -> dict:
                                            validate, log)
     _record_training(record, outcome, model)
     model.to(target)
-    return _test(job, record, kind, card, context(model, "test"), device, log)
+    predictions = _test(job, record, kind, card, context(model, "test"), device, log)
+    from harness.models.saving import is_main_process
+    return predictions, ((model, tokenizer, card, kind) if job.save and is_main_process() else None)
 
 
 def _rows(job: Job, hp) -> dict:

@@ -220,6 +220,8 @@ class Record(Section):
     started_at: str | None = None
     finished_at: str | None = None
     wall_seconds: float | None = None
+    # with --save: the job's model folder, relative to the run directory (absent otherwise; --save best may prune it)
+    saved_model: str | None = field(default=None, metadata={"omit_if_none": True})
 
 
 def merge_sections(record: Record, values: dict) -> None:

@@ -34,6 +34,11 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def _text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _reviews(n: int, seed: int) -> list[list]:
     rng = random.Random(seed)
     rows = []
@@ -141,6 +146,7 @@ def test_card_init_prints_to_stdout(data):
     ("two_labels", ("--columns", "label=stars"), "has no column 'stars'"),
     ("missing", (), "no such file or folder"),
     ("two_labels", ("--columns", "colour=label"), "unknown field 'colour'"),
+    ("bad_parquet", (), "is not valid Parquet"),
 ])
 def test_ambiguous_or_bad_own_data_is_one_line_exit_2(tmp_path, setup, options, expected):
     files = {
@@ -149,6 +155,7 @@ def test_ambiguous_or_bad_own_data_is_one_line_exit_2(tmp_path, setup, options, 
         "many_labels": lambda: _csv(tmp_path / "many.csv", ["text", "label"],
                                     [[f"t{i}", f"l{i}"] for i in range(2000)]),
         "missing": lambda: tmp_path / "nope.csv",
+        "bad_parquet": lambda: _text(tmp_path / "broken.parquet", "not parquet"),
     }
     path = files[setup]()
     out = tmp_path / "out"
@@ -161,3 +168,28 @@ def test_ambiguous_or_bad_own_data_is_one_line_exit_2(tmp_path, setup, options, 
 def test_columns_without_own_data_is_a_usage_error(tmp_path):
     result = run_cli("run", *RUN, "--tasks", "sst2", "--data", "sample", "--columns", "text=review")
     assert result.returncode == 2 and "--columns and --task-kind apply to own data" in result.stderr
+
+
+@pytest.mark.parametrize("write", [
+    lambda d: _jsonl(d / "topics.jsonl", [{"text": f"note {i}", "topics": ["b", "a"][: 1 + i % 2]} for i in range(12)]),
+    lambda d: _csv(d / "topics.csv", ["text", "topics"], [[f"note {i}", "b|a" if i % 2 else "b"] for i in range(12)]),
+])
+def test_a_list_of_labels_per_row_is_multi_label(tmp_path, write):
+    path = write(tmp_path)
+    result = run_cli("card", "init", str(path), "--columns", "label=topics", "--output", str(tmp_path / "card.yaml"))
+    assert result.returncode == 0, result.stderr
+    card = load_card(tmp_path / "card.yaml")
+    assert (card.kind, card.labels, card.primary_metric) == ("multi_label", ("a", "b"), "micro_f1")
+
+
+def test_parquet_files_are_read(tmp_path):
+    import pyarrow
+    import pyarrow.parquet
+
+    rows = [{"sentence": f"text {i}", "label": i % 2, "tags": ["x"] * (i % 3)} for i in range(12)]
+    pyarrow.parquet.write_table(pyarrow.Table.from_pylist(rows), tmp_path / "polarity.parquet")
+    result = run_cli("card", "init", str(tmp_path / "polarity.parquet"), "--output", str(tmp_path / "card.yaml"))
+    assert result.returncode == 0, result.stderr
+    card = load_card(tmp_path / "card.yaml")
+    assert (card.name, card.kind, card.labels, card.local.format) == ("polarity", "classification", ("0", "1"),
+                                                                       "parquet")

@@ -10,6 +10,8 @@ value is read (`parse`), what it must satisfy (`check`), and where the run uses 
     lora    a LoRA adapter setting (harness.tuning.LoraSettings, without the `lora_` prefix)
     sweep   how the sweep uses the machine (harness.executors.SweepOptions); never changes a result
     run     what to run and where results go
+    keep    what a run keeps besides its records (saved models, hub uploads; harness.models.saving): never
+            changes a result, so never part of a job id
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from harness.tuning import STRATEGIES
 COMPILE_MODES = ("auto", "on", "off")
 # The kinds a card inferred from own data can have (harness.tasks.infer).
 OWN_DATA_KINDS = ("classification", "regression", "multi_label", "token_classification", "extractive_qa", "seq2seq")
+SAVE_MODES = ("none", "best", "all")
 
 
 def option(default: Any = None, help: str = "", *, parse: str = "str", role: str = "run", check: str | None = None,
@@ -153,6 +156,14 @@ class RunConfig:
                                 parse="bool", cli_name="report")
     quiet: bool = option(False, "Plain log: one line per finished job, no live progress.", parse="bool",
                          flags=("-q",))
+    # What the run keeps besides its records
+    save: str = option("none", "Save fine-tuned models under OUTPUT/models/: best (per task, the job the report's "
+                       "selection rule picks on validation), all (every job), none.", parse="choice", role="keep",
+                       choices=SAVE_MODES)
+    merge_lora: bool = option(False, "With --save and LoRA tuning, save the weights with the adapter merged into "
+                              "them (the adapter alone goes to adapter/).", parse="bool", role="keep")
+    push_to_hub: str | None = option(None, "Upload the saved models to the Hugging Face Hub under this organisation "
+                                     "or user (needs --save and a reachable hub).", role="keep", metavar="ORG")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

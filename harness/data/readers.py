@@ -49,6 +49,8 @@ def guess_format(path: Path) -> str | None:
         return "glue_tsv"
     if name.endswith(".csv"):
         return "csv"
+    if name.endswith(".parquet"):
+        return "parquet"
     return None
 
 
@@ -131,6 +133,18 @@ def read_csv(path: Path) -> Rows:
         return list(csv.DictReader(io.StringIO(_text(path, "utf-8-sig"), newline="")))
     except csv.Error as exc:
         raise UserError(f"data file {path} is not valid CSV: {exc}") from None
+
+
+@reader("parquet")
+def read_parquet(path: Path) -> Rows:
+    """Apache Parquet (the format of the hub's converted datasets): one dict per row, lists and nested values kept."""
+    import pyarrow
+    import pyarrow.parquet
+
+    try:
+        return pyarrow.parquet.read_table(path).to_pylist()
+    except (OSError, pyarrow.ArrowException) as exc:
+        raise UserError(f"data file {path} is not valid Parquet: {exc}") from None
 
 
 @reader("jsonl")

@@ -143,12 +143,12 @@ def _columns_for(card: TaskCard, fmt: str) -> dict[str, str]:
 
 def _format_for(card: TaskCard, path: Path) -> str:
     guessed = guess_format(path)
-    if guessed in ("jsonl", "csv"):
+    if guessed in ("jsonl", "csv", "parquet"):      # formats no card-given format could mean otherwise
         return guessed
     if card.local is not None:
         return card.local.format
     if guessed is None:
-        raise UserError(f"cannot tell the format of {path}", hint="use a .jsonl, .json, .csv or .tsv file")
+        raise UserError(f"cannot tell the format of {path}", hint="use a .jsonl, .json, .csv, .tsv or .parquet file")
     return guessed
 
 

@@ -21,7 +21,7 @@ from harness.tasks.references import Reference, parse_references
 FAMILIES = ("classification", "ner", "qa", "translation", "summarization", "similarity", "multiple_choice")
 SPLIT_ROLES = ("train", "validation", "test")
 LOCAL_FORMATS = ("glue_tsv", "tsv", "tsv_noheader", "csv", "jsonl", "json", "conll", "squad_json", "parallel_text",
-                 "jsonl_labels", "cluener_json")
+                 "jsonl_labels", "cluener_json", "parquet")
 # Matched with fullmatch: `$` would also accept a trailing newline, which then reaches cache folders and CSV cells.
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 

@@ -8,7 +8,7 @@ write (harness.tasks.card validates it like any other card). The rules:
 - Kind, unless `--task-kind` says it: tokens + tags (lists per row) -> token_classification; question + context +
   answers -> extractive_qa; source + target -> seq2seq; text (+ text_pair) + label -> by the labels' values:
   strings, integers or booleans -> classification; numbers written with a decimal point or an exponent ->
-  regression; a list per row -> multi_label.
+  regression; a list per row (or labels joined by `|` in a CSV/TSV cell) -> multi_label.
 - Labels are listed sorted (integers by value), so the card does not depend on the order of the rows; NER tags as
   O, then B-/I- of each entity type, sorted. A label column with more than MAX_CLASSES distinct values is refused:
   it is more likely an id or a score than a class.
@@ -24,6 +24,7 @@ from typing import Any
 from harness.errors import UserError
 
 MAX_CLASSES = 1000
+LIST_SEPARATOR = "|"        # the multi_label kind's default separator of several labels in one CSV/TSV cell
 # Standard field -> common column spellings, most likely first (matched in any letter case).
 SPELLINGS: dict[str, tuple[str, ...]] = {
     "text": ("text", "sentence", "sentence1", "review", "content", "document", "comment", "body", "tweet", "premise",
@@ -172,7 +173,7 @@ def _map_fields(table: _Table, kind: str) -> dict[str, str]:
 def _label_kind(table: _Table, column: str) -> str:
     """classification, regression or multi_label, from the values of the label column."""
     values = _present(table, column)
-    if all(isinstance(v, list) for v in values):
+    if all(isinstance(v, list) for v in values) or any(isinstance(v, str) and LIST_SEPARATOR in v for v in values):
         return "multi_label"
     if all(isinstance(v, bool) for v in values):
         return "classification"
@@ -207,7 +208,8 @@ def _labels(table: _Table, kind: str, mapping: dict[str, str]) -> list[str] | No
     column = mapping["label"]
     values = _present(table, column)
     if kind == "multi_label":
-        values = [item for value in values for item in (value if isinstance(value, list) else [value])]
+        values = [item.strip() if isinstance(item, str) else item for value in values
+                  for item in (value if isinstance(value, list) else str(value).split(LIST_SEPARATOR))]
     distinct = set(values)
     if len(distinct) > MAX_CLASSES:
         raise UserError(f"{table.where}: the label column {column!r} holds {len(distinct)} distinct values (more than "
