@@ -63,8 +63,8 @@ def prepare(config, output: Path, plan, store, todo: list) -> list:
         _warn_disk_use(todo, "--save all keeps")
     missing = _finished_without_model(output, plan, store, {job.id for job in todo})
     if missing:
-        logger.warning("%d finished job(s) of this run have no saved model (they ran without --save) and are not "
-                       "run again; to save them, use a new --output or --no-resume", missing)
+        logger.warning("%d finished job(s) of this run have no saved model (they ran without --save, or --save best "
+                       "removed it) and are not run again; to save them, use a new --output or --no-resume", missing)
     settings = {"dir": str(folder), "merge_lora": config.merge_lora}
     return [replace(job, save=settings) for job in todo]
 
