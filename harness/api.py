@@ -146,7 +146,8 @@ def run(config: RunConfig | None = None, *, progress: Callable[[str], None] | No
     lr_grid, executor, ...; `harness run --help` describes each). Without `tasks`, keywords choosing models run
     them on every task ("all").
     models: aliases (`harness list models`), hub ids, local directories or tiny-bert / tiny-gpt2 / tiny-t5.
-    tasks: task names, family names (classification, similarity, ...) or "all".
+    tasks: task names, family names (classification, similarity, ...) or "all"; or own data: a file, a folder or
+    "train:PATH,test:PATH", its card inferred (`columns`, `task_kind`; README "Your own data").
     data: "sample" for the bundled samples, or a list of "TASK=PATH"; data_dir: a folder of original files.
     Results are appended to OUTPUT/results.jsonl; with resume=True finished jobs are not run again.
     `progress` receives the display's lines (started and finished jobs); messages go to the `harness` logger

@@ -6,9 +6,10 @@ import sys
 
 import click
 
-from harness.config.click_options import given_values, run_options
+from harness.config.click_options import field_options, given_values, run_options
 from harness.config.fields import OWN_DATA_KINDS
 from harness.errors import UserError
+from harness.evaluate_saved import EVAL_FIELDS
 from harness.logs import LEVELS, configure_cli_logging
 
 EPILOG_RUN = """\b
@@ -121,6 +122,40 @@ def run(config_file, print_config, **options):
     failed = sum(r["status"] == "failed" for r in results)
     if failed:
         click.echo(f"{failed} job(s) failed; see the report, or resume to retry them", err=True)
+
+
+EPILOG_EVAL = """\b
+Examples:
+  harness eval --models runs/board/models/<job id> --data sample        # a model `harness run --save` kept
+  harness eval -m runs/board/models/<job id> --data sst2=train:my/train.tsv,test:my/new.tsv   # new data
+  harness eval -m ./my-finetuned-ner -t conll2003 --data-dir ../shared/data     # any fine-tuned checkpoint
+"""
+
+
+@main.command(name="eval", epilog=EPILOG_EVAL)
+@click.option("--models", "-m", "models", required=True, metavar="DIR,DIR,...",
+              help="Comma list of fine-tuned model directories whose head fits the task (e.g. OUT/models/<job id>, "
+              "written by `harness run --save`).")
+@click.option("--tasks", "-t", "tasks", metavar="TASK,...", help="Tasks to evaluate on.  [default: the task in "
+              "each model's harness.json]")
+@field_options([name for name in EVAL_FIELDS if name not in ("models", "tasks")])
+def eval_(**options):
+    """Evaluate fine-tuned models as saved (their own heads, nothing trained) on validation and test.
+
+    Writes ordinary records (tuning `saved`) and a report: a model kept by `harness run --save` reproduces its
+    recorded test score on the same data, and can be evaluated on new data.
+    """
+    from harness.api import evaluate
+    from harness.executors.worker import quiet_libraries
+
+    quiet_libraries()
+    given = given_values(click.get_current_context())
+    results = evaluate(**given)
+    if results and given.get("write_report", True):
+        _print_leaderboard(results[0]["run"], given.get("output"))
+    failed = sum(r["status"] == "failed" for r in results)
+    if failed:
+        click.echo(f"{failed} evaluation(s) failed; see the report", err=True)
 
 
 def _print_leaderboard(run_name, output):

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from harness import __version__
 from harness.record import Epoch, Memory, Record, Train, Validation, merge_sections, new_record, now
+from harness.tuning import SAVED
 from harness.record import failed_record  # noqa: F401 - the executors' import of it
 
 
@@ -160,7 +161,7 @@ def _execute(job: Job, record: Record, device: str, log) -> tuple[dict, tuple | 
         rows = _rows(job, hp)
         log("tokenizing")
         features = {role: _tokenized(ds, role, kind, card, spec, tokenizer, hp, job.data["fingerprint"],
-                                     job.card_hash) for role, ds in rows.items()}
+                                     job.card_hash) for role, ds in rows.items() if role in _roles_used(job)}
     record.data.used = {role: len(ds) for role, ds in rows.items()}
 
     target = torch.device(device)
@@ -175,14 +176,47 @@ def _execute(job: Job, record: Record, device: str, log) -> tuple[dict, tuple | 
     def validate(model_) -> dict:
         return kind.evaluate(context(model_, "validation")).metrics
 
-    log("training")
-    outcome, model = _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, features["train"], device, record,
-                                           validate, log)
-    _record_training(record, outcome, model)
+    if job.tuning == SAVED:
+        model = _as_saved(record, kind, card, spec, tokenizer, target, validate)
+    else:
+        log("training")
+        outcome, model = _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, features["train"], device,
+                                               record, validate, log)
+        _record_training(record, outcome, model)
     model.to(target)
     predictions = _test(job, record, kind, card, context(model, "test"), device, log)
     from harness.models.saving import is_main_process
     return predictions, ((model, tokenizer, card, kind) if job.save and is_main_process() else None)
+
+
+def _roles_used(job: Job) -> tuple[str, ...]:
+    """The splits a job tokenizes: a saved model trains on nothing (its train rows still reach the kinds, e.g. the
+    spacing seq2seq learns from training targets)."""
+    return ("validation", "test") if job.tuning == SAVED else ("train", "validation", "test")
+
+
+def _as_saved(record: Record, kind, card, spec, tokenizer, target, validate):
+    """The checkpoint with its own head, nothing trained: an empty train section (0 steps, 0 epochs) and the
+    validation metrics of the model as it is."""
+    from harness.evaluate_saved import load_saved_model
+
+    model = load_saved_model(kind, card, spec, tokenizer)
+    _record_model(record, model)
+    record.train = Train(steps=0, epochs=0.0)
+    record.validation = Validation(metrics=validate(model.to(target)))
+    return model
+
+
+def _record_model(record: Record, model) -> None:
+    """What the model is: its parameters, those it trains, their optimizer state, its attention implementation."""
+    from harness.compat import attention_implementation
+    from harness.tuning import optimizer_state_bytes, trainable_parameters
+
+    record.params = sum(p.numel() for p in model.parameters())
+    record.trainable_params = trainable_parameters(model)
+    record.optimizer_state_bytes = optimizer_state_bytes(model)
+    # sdpa (fused kernels) or eager: a model without SDPA support is slower for a reason worth seeing
+    record.attention = attention_implementation(model)
 
 
 def _rows(job: Job, hp) -> dict:
@@ -251,20 +285,15 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
     import torch
     from transformers import set_seed
 
-    from harness.compat import attention_implementation
     from harness.train.loop import train_model
-    from harness.tuning import LoraSettings, apply_tuning, optimizer_state_bytes, trainable_parameters
+    from harness.tuning import LoraSettings, apply_tuning
 
     micro, accum, retries = hp.batch_size, hp.grad_accum, 0
     while True:
         set_seed(job.seed)       # the head's initialisation depends only on the seed
         model = apply_tuning(kind.build_model(card, spec, tokenizer), job.tuning, task_type=kind.peft_task_type(spec),
                              lora=LoraSettings(**job.lora) if job.lora else None, generative=kind.uses_generation)
-        record.params = sum(p.numel() for p in model.parameters())
-        record.trainable_params = trainable_parameters(model)
-        record.optimizer_state_bytes = optimizer_state_bytes(model)
-        # sdpa (fused kernels) or eager: a model without SDPA support is slower for a reason worth seeing
-        record.attention = attention_implementation(model)
+        _record_model(record, model)
         try:
             outcome = train_model(model, train_features, columns=kind.train_columns(), pad_id=tokenizer.pad_token_id,
                                   separately_padded=kind.padded_separately(spec),

@@ -9,6 +9,8 @@
 - `lora`: low-rank adapters (peft) on the attention projections, plus every new parameter trained in full. Rank,
   alpha, dropout and target modules are configurable; by default the target modules are peft's
   per-architecture choice, with a fallback to every attention projection whose name ends in a common q/v suffix.
+- `saved` (`harness eval` only, not a choice of `harness run`): nothing trains; a fine-tuned checkpoint is evaluated
+  with its own head (harness.evaluate_saved).
 
 The new parameters are found without name lists: they are the ones the checkpoint did not contain (transformers'
 `missing_keys` at load time, recorded by harness.models.loading).
@@ -21,6 +23,7 @@ from harness.errors import Unsupported
 from harness.models.loading import new_parameter_names
 
 STRATEGIES = ("full", "head", "lora")
+SAVED = "saved"     # the tuning of a job that evaluates a checkpoint as saved, without training
 _FALLBACK_TARGETS = ("query", "value", "q_proj", "v_proj", "q", "v", "c_attn", "q_lin", "v_lin", "Wqkv", "qkv_proj")
 
 

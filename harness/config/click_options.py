@@ -13,9 +13,17 @@ _TYPES = {"int": click.INT, "float": click.FLOAT, "path": click.Path()}
 
 def run_options(command):
     """Decorate `command` with one option per RunConfig field (in field order)."""
-    for name in reversed(list(FIELDS)):
-        command = _option(name)(command)
-    return command
+    return field_options(FIELDS)(command)
+
+
+def field_options(names):
+    """A decorator adding the options of these RunConfig fields (in the order given): a command taking part of
+    `harness run`'s options, e.g. `harness eval`."""
+    def decorate(command):
+        for name in reversed(list(names)):
+            command = _option(name)(command)
+        return command
+    return decorate
 
 
 def _option(name: str):

@@ -50,7 +50,9 @@ class RunConfig:
     models: list[str] = option([], "Comma list of model aliases, hub ids (org/name) or local directories.",
                                parse="names", flags=("-m",))
     tasks: list[str] = option([], "Comma list of task names, family names (classification, ner, qa, translation, "
-                              "summarization, similarity) or 'all'.", parse="names", flags=("-t",))
+                              "summarization, similarity) or 'all'; or your own data without a card: a file, a "
+                              "folder of train/validation/test files, or train:PATH,test:PATH (see --columns).",
+                              parse="names", flags=("-t",))
     seeds: list[int] = option([0], "Comma list of seeds, e.g. 0,1,2 (each in [0, 2**32)).", parse="ints",
                               check="seed")
     leaderboard: str | None = option(None, "Run a leaderboard definition (see `harness list leaderboards`, or a "
