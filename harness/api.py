@@ -154,9 +154,29 @@ def run(config: RunConfig | None = None, *, progress: Callable[[str], None] | No
     (the command line shows them on stderr). Warnings that jobs raise are left to the caller's filters.
     """
     config = _effective_config(config, options, note=logger.info)
+    return _drive(config, plan_run, progress)
+
+
+def evaluate(config: RunConfig | None = None, *, progress: Callable[[str], None] | None = None,
+             **options) -> list[dict]:
+    """Evaluate fine-tuned checkpoints as saved (their own heads, nothing trained) on validation and test; return
+    this run's result records (tuning `saved`), stored and reported like `run`'s.
+
+    models: model directories, e.g. those `harness run --save` writes (their `harness.json` gives the task, seed and
+    hyperparameters they were trained with) or any fine-tuned checkpoint whose head fits the task. tasks: optional
+    for a saved folder (default: its own task). The other options are `run`'s that apply to evaluation
+    (harness.evaluate_saved.EVAL_FIELDS: data, data_dir, output, max_length, latency_requests, device, ...).
+    """
+    from harness.evaluate_saved import eval_config, plan_saved
+
+    return _drive(eval_config(config, options), plan_saved, progress)
+
+
+def _drive(config: RunConfig, planner: Callable[..., RunPlan], progress: Callable[[str], None] | None) -> list[dict]:
+    """Plan with `planner` (plan_run's signature), then run the plan as the output's only driver."""
     sweep = _sweep_options(config)
     output = Path(config.output) if config.output is not None else default_output()
-    plan = _plan(config, output, warn=logger.warning)
+    plan = _plan(config, output, warn=logger.warning, planner=planner)
     store = ResultStore(output)
     with store.driving():       # this output's only driver: a second one is refused, so no job runs twice
         store.recover_pending()
@@ -210,11 +230,11 @@ def _execute(config: RunConfig, sweep, plan: RunPlan, output: Path, store: Resul
     return results
 
 
-def _plan(config: RunConfig, output: Path, warn) -> RunPlan:
-    """plan_run for this configuration, then the output directory made: every check comes first, so a mistake
-    (in the output path too) leaves nothing created or written."""
+def _plan(config: RunConfig, output: Path, warn, planner: Callable[..., RunPlan] = plan_run) -> RunPlan:
+    """`planner` (plan_run) for this configuration, then the output directory made: every check comes first, so a
+    mistake (in the output path too) leaves nothing created or written."""
     check_output(output)
-    plan = plan_run(config, warn=warn)
+    plan = planner(config, warn=warn)
     ResultStore(output).ensure_writable()
     return plan
 
