@@ -156,3 +156,43 @@ def test_hub_upload_offline_and_flags_without_save_fail_before_training(tmp_path
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2           # one line (and its hint)
     assert not output.exists()
+
+
+def synthetic(job, model, seed, validation, score, lr):
+    return {"job": job, "model": model, "tuning": "full", "task": "sst2", "seed": seed, "status": "ok",
+            "primary_metric": "accuracy", "higher_is_better": True, "grid": {"lr": lr}, "score": score,
+            "validation": {"metrics": {"accuracy": validation}}, "saved_model": f"models/{job}"}
+
+
+def test_best_is_chosen_on_validation_through_the_grid_choice_never_on_test():
+    from harness.saving import winners
+
+    records = [
+        # model a: lr 1e-4 has the best mean validation (0.8); its seed 1 the best validation of that point
+        synthetic("a1", "a", 0, 0.70, 0.99, 1e-4), synthetic("a2", "a", 1, 0.90, 0.10, 1e-4),
+        synthetic("a3", "a", 0, 0.75, 0.99, 1e-3), synthetic("a4", "a", 1, 0.75, 0.99, 1e-3),
+        # model b: the best single validation score and the best test scores, but a lower mean
+        synthetic("b1", "b", 0, 0.95, 1.00, 1e-4), synthetic("b2", "b", 1, 0.50, 1.00, 1e-4),
+    ]
+    assert [r["job"] for r in winners(records)] == ["a2"]
+
+
+def test_uploads_go_to_the_hub_and_into_the_index(best_run, monkeypatch):
+    import types
+
+    import huggingface_hub
+
+    from harness import saving
+    from harness.store import ResultStore
+
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "create_repo", lambda repo_id, exist_ok: calls.append(("create", repo_id)))
+    monkeypatch.setattr(huggingface_hub, "upload_folder",
+                        lambda repo_id, folder_path, commit_message: calls.append(("upload", repo_id, folder_path)))
+    output, _ = best_run
+    [folder] = folders(output)
+    config = types.SimpleNamespace(save="best", push_to_hub="my-org")
+    saving.finish(config, output, ResultStore(output))
+    model = json.loads((output / "models" / "saved.json").read_text())["models"][0]
+    assert model["hub_repo"] == f"my-org/{model['model']}-sst2-{folder.name}"
+    assert calls == [("create", model["hub_repo"]), ("upload", model["hub_repo"], str(folder))]
