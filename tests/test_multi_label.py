@@ -229,3 +229,30 @@ def test_multi_hot_targets_batch_as_float_vectors_on_both_batch_paths():
         labels = batch.tensors["labels"]
         assert labels.dtype == torch.float32 and labels.shape == (4, 3)
         assert all(row in data["labels"] for row in labels.tolist())     # filler rows repeat real ones, no -100
+
+
+def test_the_static_batch_path_trains_on_multi_hot_targets(tmp_path):
+    """The static-shape path (CUDA graphs' data path, run eagerly here): float targets, filler rows included."""
+    import torch
+    from datasets import Dataset
+
+    from harness.models.loading import load_tokenizer
+    from harness.models.resolve import resolve_model
+    from harness.settings import Hyperparameters
+    from harness.train.loop import train_model
+
+    tasks, _ = _task(tmp_path, {})
+    card, kind = Registry([tasks]).card("topics"), load_kind("multi_label")
+    spec = resolve_model("tiny-bert")
+    tokenizer = kind.prepare_tokenizer(load_tokenizer(spec), spec)
+    rows = _rows(12, 2)
+    hp = Hyperparameters(epochs=1, batch_size=8, lr=1e-3, max_length=32)
+    batch = {"text": [r["text"] for r in rows], "label": [[LABELS.index(t) for t in r["tags"]] for r in rows]}
+    features = Dataset.from_dict(kind.encoder(card, spec, tokenizer, hp, "train")(batch))
+    torch.manual_seed(0)
+    outcome = train_model(kind.build_model(card, spec, tokenizer), features, columns=kind.train_columns(),
+                          pad_id=tokenizer.pad_token_id, hp=hp, seed=0, device="cpu", precision="fp32",
+                          validate=lambda m: {"micro_f1": 0.5}, primary="micro_f1", higher_is_better=True,
+                          static=True)
+    assert outcome.static_shapes and outcome.steps > 0
+    assert all(0 < e.train_loss < 2 for e in outcome.history)          # binary cross-entropy, finite
