@@ -256,3 +256,14 @@ def test_the_static_batch_path_trains_on_multi_hot_targets(tmp_path):
                           static=True)
     assert outcome.static_shapes and outcome.steps > 0
     assert all(0 < e.train_loss < 2 for e in outcome.history)          # binary cross-entropy, finite
+
+
+@pytest.mark.parametrize("options, problem", [("options: {label_separator: '-'}\n", "occurs in the label"),
+                                              ("options: {label_separator: ' '}\n", "expected the text that joins")])
+def test_a_separator_that_cannot_split_the_labels_is_refused_in_the_card(tmp_path, options, problem):
+    from harness.tasks.card import CardError
+
+    tasks, _ = _task(tmp_path, {}, options=options)
+    (tasks / "topics.yaml").write_text((tasks / "topics.yaml").read_text().replace("music]", "hip-hop]"))
+    with pytest.raises(CardError, match=problem):
+        Registry([tasks])
