@@ -11,44 +11,24 @@ import pytest
 import harness
 from conftest import run_cli
 
-FAST = dict(data="sample", epochs=1, latency_requests=0, executor="inline", progress=lambda _: None)
-TRAINED = [("tiny-bert", "sst2"), ("tiny-gpt2", "sst2"), ("tiny-bert", "conll2003"), ("tiny-bert", "squad")]
-
-
-def _keep_models(monkeypatch, folder: Path) -> None:
-    """Save every job's fine-tuned model as `harness run --save` lays it out (docs/architecture.md, Saved models):
-    the model and tokenizer as `save_pretrained` writes them, and `harness.json` with what evaluating it needs."""
-    import harness.job
-
-    test = harness.job._test
-
-    def saving_test(job, record, kind, card, test_ctx, device, log):
-        target = folder / job.id
-        test_ctx.model.save_pretrained(target)
-        test_ctx.tokenizer.save_pretrained(target)
-        info = {"format": 1, "job": job.id, "task": job.task, "kind": job.kind, "model": job.model,
-                "seed": job.seed, "tuning": job.tuning, "hyperparameters": job.hyperparameters,
-                "generation": job.generation, "labels": list(card.labels)}
-        (target / "harness.json").write_text(json.dumps(info))
-        return test(job, record, kind, card, test_ctx, device, log)
-
-    monkeypatch.setattr(harness.job, "_test", saving_test)
+FAST = dict(data="sample", epochs=1, latency_requests=0, executor="inline", save="all", write_report=False,
+            progress=lambda _: None)
+TRAINED = [("tiny-bert", "sst2", "full"), ("tiny-gpt2", "sst2", "full"), ("tiny-bert", "conll2003", "full"),
+           ("tiny-bert", "squad", "full"), ("tiny-bert", "sst2", "lora")]
+SST2 = ("tiny-bert", "sst2", "full")
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, one_torch_thread):
-    """(model, task) -> (record, predictions, saved folder) of a fine-tuned job."""
-    folder = tmp_path_factory.mktemp("trained")
-    out = {}
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        _keep_models(monkeypatch, folder / "models")
-        for tasks in ("sst2", "conll2003,squad"):
-            models = "tiny-bert,tiny-gpt2" if tasks == "sst2" else "tiny-bert"
-            for record in harness.run(models=models, tasks=tasks, output=folder / "run", write_report=False, **FAST):
-                assert record["status"] == "ok", record["error"]
-                out[record["model"], record["task"]] = (record, _predictions(folder / "run", record),
-                                                       folder / "models" / record["job"])
-    return out
+    """(model, task, tuning) -> (record, predictions, saved folder) of a fine-tuned job kept by `--save all`."""
+    run_dir = tmp_path_factory.mktemp("trained")
+    records = [*harness.run(models="tiny-bert,tiny-gpt2", tasks="sst2", output=run_dir, **FAST),
+               *harness.run(models="tiny-bert", tasks="conll2003,squad", output=run_dir, **FAST),
+               *harness.run(models="tiny-bert", tasks="sst2", tuning="lora", output=run_dir, **FAST)]
+    for record in records:
+        assert record["status"] == "ok", record["error"]
+    return {(r["model"], r["task"], r["tuning"]): (r, _predictions(run_dir, r), run_dir / r["saved_model"])
+            for r in records}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +47,7 @@ def _predictions(run_dir: Path, record: dict) -> dict:
     return json.loads((run_dir / "predictions" / f"{record['job']}.json").read_text())
 
 
-@pytest.mark.parametrize("key", TRAINED, ids=lambda key: "-".join(key))
+@pytest.mark.parametrize("key", TRAINED, ids="-".join)
 def test_a_saved_model_reproduces_its_test_score_and_predictions(trained, evaluated, key):
     record, predictions, _ = trained[key]
     again, again_predictions, _ = evaluated[key]
@@ -81,14 +61,14 @@ def test_a_saved_model_reproduces_its_test_score_and_predictions(trained, evalua
 
 
 def test_nothing_is_trained(evaluated):
-    record = evaluated["tiny-bert", "sst2"][0]
+    record = evaluated[SST2][0]
     assert record["train"]["steps"] == 0 and record["train"]["samples_per_s"] is None
     assert record["trainable_params"] == 0 and record["optimizer_state_bytes"] == 0
     assert record["params"] > 0 and record["memory"]["peak_rss_bytes"] > 0 and record["eval"]["examples"] > 0
 
 
 def test_the_report_lists_the_saved_entries(evaluated):
-    run_dir = evaluated["tiny-bert", "sst2"][2]
+    run_dir = evaluated[SST2][2]
     report = (run_dir / "report.md").read_text()
     assert "sst2" in report and "conll2003" in report and "squad" in report
 
@@ -97,7 +77,7 @@ def test_labels_in_another_order_give_the_same_predictions(trained, evaluated, t
     """A checkpoint naming its labels in another order than the card: its logits are reordered by name."""
     from transformers import AutoModelForSequenceClassification
 
-    source = trained["tiny-bert", "sst2"][2]
+    source = trained[SST2][2]
     swapped = tmp_path / "swapped"
     shutil.copytree(source, swapped)
     model = AutoModelForSequenceClassification.from_pretrained(source)
@@ -109,14 +89,14 @@ def test_labels_in_another_order_give_the_same_predictions(trained, evaluated, t
     record = harness.evaluate(models=[str(swapped)], tasks="sst2", output=tmp_path / "out", data="sample",
                               latency_requests=0, executor="inline", write_report=False)[0]
     assert record["status"] == "ok", record["error"]
-    assert _predictions(tmp_path / "out", record)["predictions"] == evaluated["tiny-bert", "sst2"][1]["predictions"]
+    assert _predictions(tmp_path / "out", record)["predictions"] == evaluated[SST2][1]["predictions"]
 
 
 @pytest.mark.parametrize("task", ["cola", "mnli_matched"])
 def test_a_label_mismatch_is_a_usage_error_before_anything_runs(trained, tmp_path, task):
     """cola: other names, same count; mnli: three labels, not two."""
     output = tmp_path / "out"
-    result = run_cli("eval", "-m", str(trained["tiny-bert", "sst2"][2]), "-t", task, "--data", "sample",
+    result = run_cli("eval", "-m", str(trained[SST2][2]), "-t", task, "--data", "sample",
                      "-o", str(output))
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "do not match" in result.stderr and task in result.stderr
@@ -140,3 +120,12 @@ def test_a_model_without_a_fine_tuned_head_is_unsupported(tmp_path):
     record = harness.evaluate(models=[str(ensure_tiny_model("tiny-bert"))], tasks="squad", output=tmp_path,
                               data="sample", latency_requests=0, executor="inline", write_report=False)[0]
     assert record["status"] == "unsupported" and "no fine-tuned extractive_qa head" in record["error"]
+
+
+def test_the_command_evaluates_a_saved_model_on_its_own_task(trained, tmp_path):
+    record, _, folder = trained[SST2]
+    result = run_cli("eval", "-m", str(folder), "--data", "sample", "--latency-requests", "0", "--executor", "inline",
+                     "--no-report", "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    again = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert [(r["task"], r["tuning"], r["score"]) for r in again] == [("sst2", "saved", record["score"])]
