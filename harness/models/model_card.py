@@ -91,7 +91,7 @@ def _results(info: dict) -> str:
 def _training(info: dict) -> str:
     settings = {**info["hyperparameters"], **({f"lora_{k}": v for k, v in info["lora"].items()}
                                                if info.get("lora") else {})}
-    rows = "\n".join(f"| {k} | {v} |" for k, v in settings.items() if v is not None)
+    rows = "\n".join(f"| {k} | {v if v not in ((), []) else 'default'} |" for k, v in settings.items() if v is not None)
     grid = ", ".join(f"{k}={v}" for k, v in (info.get("grid") or {}).items()) or "none"
     return (f"## Training\n\nTuning strategy: `{info['tuning']}`. Seed: {info['seed']}. Grid point: {grid}. "
             f"Precision: {info['precision']} on {info['device']}.\n\n| hyperparameter | value |\n|---|---|\n{rows}")

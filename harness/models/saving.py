@@ -61,6 +61,7 @@ def _write_weights(model, folder: Path, merge: bool) -> tuple[str, object]:
     merged weights, and the adapter alone in `adapter/` (apart, or loading the folder would apply it twice)."""
     from peft import PeftModel
 
+    model = getattr(model, "module", model)         # DDP's wrapper
     if not isinstance(model, PeftModel):
         pretrained = _transformers_model(model)
         pretrained.save_pretrained(folder)
@@ -73,8 +74,7 @@ def _write_weights(model, folder: Path, merge: bool) -> tuple[str, object]:
 
 
 def _transformers_model(module):
-    """The transformers model inside harness's wrappers (the multiple-choice scorer) and DDP."""
-    module = getattr(module, "module", module)
+    """The transformers model inside harness's wrapper of it (the multiple-choice scorer)."""
     return getattr(module, "scorer", module)
 
 
