@@ -41,12 +41,14 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
     from harness.tasks.own_data import own_tasks
     from harness.tasks.registry import Registry, load_kind
     from harness.saving import check_saving
+    from harness.trackers import check_trackers
     from harness.train.device import check_device_request, resolve_precision
     from harness.tuning import LoraSettings
 
     config = _effective_config(config, options, note=lambda _: None)
     check_cache_dir()
     check_device_request(config.device)
+    check_trackers(config.report_to)       # a tracker library that is not installed fails before anything trains
     check_saving(config)                   # --push-to-hub offline fails here, before anything trains
     if config.device == "cpu":
         resolve_precision(config.precision, "cpu")     # fp16 on CPU is refused here, before anything runs
@@ -122,6 +124,16 @@ def _job_options(options: dict | None, kind) -> dict:
             if v is not None and (k not in GENERATION_OPTIONS or kind.uses_generation)}
 
 
+def _with_tracking(jobs: list[Job], report_to: list[str], output: Path) -> list[Job]:
+    """The jobs with where they log (--report-to); their ids stay the same."""
+    from dataclasses import replace
+
+    from harness.trackers import tracking_settings
+
+    settings = tracking_settings(report_to, output)
+    return [replace(job, tracking=settings) for job in jobs] if settings else jobs
+
+
 def _grid(config: RunConfig) -> dict[str, list]:
     """Hyperparameter name -> the values to try (lr_grid -> lr, ...)."""
     return {name.removesuffix("_grid"): values for name, values in config.by_role("grid").items() if values}
@@ -192,7 +204,7 @@ def _execute(config: RunConfig, sweep, plan: RunPlan, output: Path, store: Resul
     executor_impl = make_executor(config.executor, run=output.name, options=sweep, store=store)
 
     finished = store.finished_jobs() if config.resume else set()
-    todo = [job for job in plan.jobs if job.id not in finished]
+    todo = _with_tracking([job for job in plan.jobs if job.id not in finished], config.report_to, output)
     todo = saving.prepare(config, output, plan, store, todo)      # where each job saves its model (--save)
     store.write_run_info(_run_info(config, plan, output))
     if plan.own_data is not None:

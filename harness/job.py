@@ -44,6 +44,7 @@ class Job:
     lora: dict[str, Any] | None = None                       # LoRA settings when tuning == "lora"
     grid: dict[str, Any] = field(default_factory=dict)       # the grid point: hyperparameters varied by --*-grid
     generation: dict[str, Any] = field(default_factory=dict)  # generate() settings (card < run options); {} if none
+    tracking: dict[str, Any] | None = None     # experiment trackers (harness.trackers); logging is not in the id
     harness_version: str = __version__
     # Where and how to save the trained model (harness.models.saving): {"dir", "merge_lora"}, or None. Not in the id:
     # saving changes no result.
@@ -89,8 +90,10 @@ def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None
     `logging`."""
     from harness.errors import Unsupported, error_type_of
     from harness.measure import PeakGPU, PeakRSS, release_freed_memory
+    from harness.trackers import JobTracker
 
     record = new_record(job, run)
+    tracker = JobTracker.for_job(job)
     predictions = None
     started = time.perf_counter()
     try:
@@ -101,7 +104,7 @@ def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None
         record.cpu_threads = _torch_threads()       # CPU speed figures depend on it (workers split the cores)
         release_freed_memory()      # workers run many jobs: start this job's RSS peak from what is really live
         with PeakRSS() as rss, PeakGPU(device) as gpu:
-            predictions, trained = _execute(job, record, device, log)
+            predictions, trained = _execute(job, record, device, log, tracker)
         record.memory = Memory(peak_rss_bytes=rss.peak_bytes, peak_gpu_bytes=gpu.allocated_bytes,
                                peak_gpu_reserved_bytes=gpu.reserved_bytes)
         if trained is not None:     # after the memory figures: serialising the weights is no cost of the job
@@ -117,6 +120,8 @@ def run_job(job: Job, run: str = "", log: Callable[[str], None] = lambda _: None
         record.traceback = traceback.format_exc(limit=-8)     # the executor logs it (harness.executors.delivery)
     record.wall_seconds = round(time.perf_counter() - started, 3)
     record.finished_at = now()
+    if tracker:
+        tracker.close(record)       # test metrics and cost figures; a failed job's runs end as failed
     return record.to_dict(), predictions
 
 
@@ -134,7 +139,7 @@ def _device_name(device: str) -> str:
     return f"cpu:{platform.processor() or platform.machine()}"
 
 
-def _execute(job: Job, record: Record, device: str, log) -> tuple[dict, tuple | None]:
+def _execute(job: Job, record: Record, device: str, log, tracker=None) -> tuple[dict, tuple | None]:
     """Train and test; returns (the test predictions, (model, tokenizer, card, kind) when the job saves it)."""
     import torch
     from transformers import set_seed
@@ -181,7 +186,7 @@ def _execute(job: Job, record: Record, device: str, log) -> tuple[dict, tuple | 
     else:
         log("training")
         outcome, model = _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, features["train"], device,
-                                               record, validate, log)
+                                               record, validate, log, tracker)
         _record_training(record, outcome, model)
     model.to(target)
     predictions = _test(job, record, kind, card, context(model, "test"), device, log)
@@ -276,7 +281,8 @@ def _test(job: Job, record: Record, kind, card, test_ctx, device: str, log) -> d
             "references": evaluation.references, "context": evaluation.context}
 
 
-def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, device, record, validate, log):
+def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, device, record, validate, log,
+                          tracker=None):
     """Build and train the model; on CUDA out-of-memory halve the micro-batch and double accumulation (same
     effective batch) and start again, down to a micro-batch of 1. Returns (outcome, trained model)."""
     import gc
@@ -300,7 +306,7 @@ def _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, train_features, 
                                   hp=replace(hp, batch_size=micro, grad_accum=accum), seed=job.seed, device=device,
                                   precision=record.precision, validate=validate, primary=card.primary_metric,
                                   higher_is_better=kind.metric_spec(card.primary_metric).higher_is_better,
-                                  compile=job.options.get("compile", "auto"), log=log)
+                                  compile=job.options.get("compile", "auto"), log=log, tracker=tracker)
             record.train.oom_retries = retries
             return outcome, model
         except torch.cuda.OutOfMemoryError:

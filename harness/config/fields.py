@@ -10,6 +10,7 @@ value is read (`parse`), what it must satisfy (`check`), and where the run uses 
     lora    a LoRA adapter setting (harness.tuning.LoraSettings, without the `lora_` prefix)
     sweep   how the sweep uses the machine (harness.executors.SweepOptions); never changes a result
     run     what to run and where results go
+    log     where each job also logs as it runs (experiment trackers, harness.trackers): never part of a job id
     keep    what a run keeps besides its records (saved models, hub uploads; harness.models.saving): never
             changes a result, so never part of a job id
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from harness.executors import EXECUTORS
 from harness.schedule.placement import PARALLEL_MODES
+from harness.trackers import TRACKERS
 from harness.train.device import DEVICES, PRECISIONS
 from harness.tuning import STRATEGIES
 
@@ -158,6 +160,10 @@ class RunConfig:
                                 parse="bool", cli_name="report")
     quiet: bool = option(False, "Plain log: one line per finished job, no live progress.", parse="bool",
                          flags=("-q",))
+    report_to: list[str] = option([], "Experiment trackers every job logs to, one run per job grouped by the run "
+                                  "directory: configuration, per-step loss, per-epoch validation, test metrics and "
+                                  "cost (under OUTPUT/trackers and OUTPUT/mlruns for local ones).", parse="names",
+                                  role="log", choices=TRACKERS, metavar="tensorboard,mlflow,wandb,...")
     # What the run keeps besides its records
     save: str = option("none", "Save fine-tuned models under OUTPUT/models/: best (per task, the job the report's "
                        "selection rule picks on validation), all (every job), none.", parse="choice", role="keep",

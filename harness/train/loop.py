@@ -169,11 +169,14 @@ class _Plan:
 def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: Hyperparameters, seed: int,
                 device: str, precision: str, validate: Callable[[object], dict], primary: str,
                 higher_is_better: bool, separately_padded: tuple[str, ...] = (), compile: str = "auto",
-                static: bool | None = None, log: Callable[[str], None] = lambda _: None) -> TrainOutcome:
+                static: bool | None = None, log: Callable[[str], None] = lambda _: None,
+                tracker=None) -> TrainOutcome:
     """Train `model` on tokenized `features`; validate each epoch; keep and restore the best epoch's weights.
 
     `static` forces the static-shape batch path on (tests cover it on CPU) or off; None chooses it with compile.
     The static path is single-process only (its batches are not sharded across ranks).
+    `tracker` (harness.trackers.JobTracker, None unless experiment trackers were asked for) receives each step's
+    loss and each epoch's validation metrics at the epoch's end.
     """
     from accelerate import Accelerator
 
@@ -182,7 +185,10 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     # One worker process runs many jobs: each job gets a fresh Accelerate state (precision may differ per job).
     reset_accelerate_state()
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision=accelerate_precision(precision),
-                              gradient_accumulation_steps=hp.grad_accum)
+                              gradient_accumulation_steps=hp.grad_accum,
+                              **(tracker.accelerator_options() if tracker else {}))
+    if tracker:
+        tracker.attach(accelerator)
     columns = tuple(c for c in columns if c in features.column_names)
     data = features.select_columns(list(columns)).to_dict()     # plain lists: row access on Arrow is slow
     lengths = [len(ids) for ids in data["input_ids"]]
@@ -214,7 +220,8 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
                       on_fallback=throughput.restart)        # measure the eager path that finishes the job
     epochs = _EpochLoop(accelerator, model, source, stepper, throughput, plan, outcome, hp=hp, seed=seed,
                         validate=validate, primary=primary, best=_BestEpoch(higher_is_better,
-                                                                            hp.early_stopping_patience), log=log)
+                                                                            hp.early_stopping_patience), log=log,
+                        tracker=tracker)
     try:
         epochs.run()
     finally:
@@ -232,10 +239,11 @@ class _EpochLoop:
 
     def __init__(self, accelerator, model, source, stepper: Stepper, throughput: Throughput, plan: _Plan,
                  outcome: TrainOutcome, *, hp: Hyperparameters, seed: int, validate: Callable[[object], dict],
-                 primary: str, best: _BestEpoch, log: Callable[[str], None]):
+                 primary: str, best: _BestEpoch, log: Callable[[str], None], tracker=None):
         self.accelerator, self.model, self.source, self.stepper = accelerator, model, source, stepper
         self.throughput, self.plan, self.outcome, self.hp, self.seed = throughput, plan, outcome, hp, seed
         self.validate, self.primary, self.best, self.log = validate, primary, best, log
+        self.tracker, self.step_losses = tracker, None      # step_losses: this epoch's, on the device (trackers)
         self.unwrapped = accelerator.unwrap_model(model)
         self.batches_done = self.micro_done = 0
         self.next_report = time.monotonic() + STEP_REPORT_EVERY_S
@@ -268,10 +276,16 @@ class _EpochLoop:
 
         self.model.train()
         loss_sum = torch.zeros((), device=self.accelerator.device)
+        # each step's loss for the trackers, written on the device: read with the epoch's loss, not per step
+        step_losses = (torch.zeros(self.plan.micro_per_epoch, device=self.accelerator.device)
+                       if self.tracker else None)
         micro = 0
         for batch in self.source.epoch(self.seed * 1_000_003 + epoch, limit=limit):
             measured = self.throughput.begin(batch.shape, self.stepper.optimizer_steps, self.stepper.compiled)
-            loss_sum += self.stepper.step(batch)
+            loss = self.stepper.step(batch)
+            loss_sum += loss
+            if step_losses is not None and micro < len(step_losses):
+                step_losses[micro] = loss
             micro += 1
             if measured:
                 self.throughput.count(batch)    # before any stop below: a step that ran is timed and counted
@@ -284,6 +298,7 @@ class _EpochLoop:
                 self.next_report = time.monotonic() + STEP_REPORT_EVERY_S
         self.throughput.pause()
         self.outcome.train_seconds += time.perf_counter() - started
+        self.step_losses = step_losses[:micro] if step_losses is not None else None
         return micro, loss_sum
 
     def _budget_spent(self, started: float) -> bool:
@@ -297,6 +312,8 @@ class _EpochLoop:
             raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch}")
         validation = self.validate(self.unwrapped)
         self.outcome.history.append(EpochRecord(epoch, mean_loss, validation, time.perf_counter() - started))
+        if self.tracker:
+            self.tracker.log_epoch(self.micro_done, self.step_losses, epoch, mean_loss, validation)
         self.log(f"epoch {epoch}: loss {mean_loss:.4f}, validation {self.primary} {validation.get(self.primary)}")
         self.best.update(epoch, validation, self.primary, self.unwrapped, more_to_come=not self.finished)
         if self.best.patience_ran_out:
