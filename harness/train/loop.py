@@ -178,17 +178,7 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     `tracker` (harness.trackers.JobTracker, None unless experiment trackers were asked for) receives each step's
     loss and each epoch's validation metrics at the epoch's end.
     """
-    from accelerate import Accelerator
-
-    from harness.compat import reset_accelerate_state
-
-    # One worker process runs many jobs: each job gets a fresh Accelerate state (precision may differ per job).
-    reset_accelerate_state()
-    accelerator = Accelerator(cpu=device == "cpu", mixed_precision=accelerate_precision(precision),
-                              gradient_accumulation_steps=hp.grad_accum,
-                              **(tracker.accelerator_options() if tracker else {}))
-    if tracker:
-        tracker.attach(accelerator)
+    accelerator = _accelerator(device, precision, hp, tracker)
     columns = tuple(c for c in columns if c in features.column_names)
     data = features.select_columns(list(columns)).to_dict()     # plain lists: row access on Arrow is slow
     lengths = [len(ids) for ids in data["input_ids"]]
@@ -231,6 +221,22 @@ def train_model(model, features, *, columns: tuple[str, ...], pad_id: int, hp: H
     throughput.report(outcome)
     accelerator.free_memory()
     return outcome
+
+
+def _accelerator(device: str, precision: str, hp: Hyperparameters, tracker):
+    """The job's Accelerator, on a fresh Accelerate state: one worker process runs many jobs, and precision may
+    differ per job. The job's tracker runs start on its first Accelerator."""
+    from accelerate import Accelerator
+
+    from harness.compat import reset_accelerate_state
+
+    reset_accelerate_state()
+    accelerator = Accelerator(cpu=device == "cpu", mixed_precision=accelerate_precision(precision),
+                              gradient_accumulation_steps=hp.grad_accum,
+                              **(tracker.accelerator_options() if tracker else {}))
+    if tracker:
+        tracker.attach(accelerator)
+    return accelerator
 
 
 class _EpochLoop:
