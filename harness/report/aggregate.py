@@ -21,6 +21,7 @@ import pandas as pd
 from harness.report.load import RunData
 from harness.metrics.spec import MetricSpec
 from harness.report.normalize import Scale, scale_for, spec_for
+from harness.report.no_training import score_and_throughput
 from harness.report.resample import CellDraws, Run, TaskResampler
 from harness.report.significance import ALPHA, best_shares, bootstrap_p, difference, holm, probability_best
 from harness.report.stats import CONFIDENCE, pareto_front, percentile_interval
@@ -345,8 +346,7 @@ def _overall(cells: pd.DataFrame, entry_first: list[str], task_order: list[str],
     if len(overall) and not math.isnan(overall.loc[0, "score"]):
         overall.loc[0, "best"] = True
     overall = _overall_versus_best(overall, ok, scales, draws)
-    values = overall[["score", "train_samples_per_s"]].to_numpy(dtype=float)
-    overall["pareto_speed"] = pareto_front(values, [True, True])
+    overall["pareto_speed"] = pareto_front(score_and_throughput(overall), [True, True])
     values = overall[["score", "peak_memory_bytes"]].to_numpy(dtype=float)
     overall["pareto_memory"] = pareto_front(values, [True, False])
     columns = ["entry", "model", "tuning", "architecture", "params", "params_min", "trainable_params", "tasks_ok",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from harness.report import format as fmt
 from harness.report import sharing
 from harness.report.aggregate import Leaderboard
+from harness.report.no_training import NO_TRAINING, SORT_ABOVE_ALL, trains_nothing
 from harness.report.tables import Cell, Table, number, text
 from harness.report.text import printable
 
@@ -34,8 +35,7 @@ def _cost_table(lb: Leaderboard) -> Table:
             tuning_cells = [number(trainable, fmt.human_count(trainable)), number(state, fmt.human_bytes(state))]
         rows.append([number(o["rank"], str(o["rank"])), text(o["entry"]), number(o["params"], params),
                      *tuning_cells,
-                     _shared_figure(o, "train", o["train_samples_per_s"], fmt.rate(o["train_samples_per_s"])),
-                     _shared_figure(o, "train", o["train_tokens_per_s"], fmt.rate(o["train_tokens_per_s"], 0)),
+                     *_training_figures(o),
                      _shared_figure(o, "latency", o["latency_ms_p50"], fmt.rate(o["latency_ms_p50"], 2)), mem,
                      Cell("★" if o["pareto_speed"] else "", sort=1.0 if o["pareto_speed"] else 0.0,
                           pareto=bool(o["pareto_speed"])),
@@ -52,6 +52,10 @@ def _cost_table(lb: Leaderboard) -> Table:
     if lb.show_tuning:
         intro.append("Trainable params: what the tuning strategy updates (full: everything; head: the new task head; "
                      "lora: adapters and head); optimizer state: AdamW's two fp32 moments per trainable parameter.")
+    if any(trains_nothing(t) for t in lb.overall["tuning"]):
+        intro.append(f"{NO_TRAINING.capitalize()}: the entry evaluates the pretrained model as it is (tuning none) or "
+                     "with examples in its prompt (icl:K); training costs nothing, so its throughput counts as "
+                     "unbounded on the speed Pareto front.")
     shared = shared_costs(lb)
     if shared:
         intro.append(f"{sharing.LEGEND} Peak memory is per process and not affected.")
@@ -63,6 +67,14 @@ def shared_costs(lb: Leaderboard) -> bool:
     """Whether any throughput or latency figure of the cost table was measured while other jobs shared the device."""
     return any(sharing.was_shared(o[f"{m}_shared_seeds"]) for o in lb.overall.to_dict("records")
                for m in ("train", "latency"))
+
+
+def _training_figures(o: dict) -> list[Cell]:
+    """The training throughput cells (samples/s, tokens/s): "no training" for an entry that trains nothing."""
+    if trains_nothing(o["tuning"]):
+        return [Cell(NO_TRAINING, sort=SORT_ABOVE_ALL, numeric=True) for _ in range(2)]
+    return [_shared_figure(o, "train", o["train_samples_per_s"], fmt.rate(o["train_samples_per_s"])),
+            _shared_figure(o, "train", o["train_tokens_per_s"], fmt.rate(o["train_tokens_per_s"], 0))]
 
 
 def _shared_figure(o: dict, measurement: str, value, shown: str) -> Cell:

@@ -13,6 +13,7 @@ import numpy as np
 
 from harness.report import format as fmt
 from harness.report.aggregate import Leaderboard
+from harness.report.no_training import NO_TRAINING, training_throughput
 from harness.report.normalize import metric_range
 from harness.report.text import shorten
 
@@ -46,10 +47,28 @@ def _figure(width: float, height: float):
 # --- scatter plots with Pareto fronts --------------------------------------------------------------------------
 def speed(lb: Leaderboard):
     o = lb.overall
-    return _scatter(lb, o["train_samples_per_s"].to_numpy(float), maximize_x=True,
-                    title="Quality vs training speed",
-                    xlabel="training throughput (samples/s)", file_front=o["pareto_speed"].to_numpy(bool),
-                    shared=o["train_shared_seeds"].fillna(0).to_numpy(float) > 0)
+    x, no_training_at = _no_training_at_right(training_throughput(o))
+    fig = _scatter(lb, x, maximize_x=True,
+                   title="Quality vs training speed",
+                   xlabel="training throughput (samples/s)", file_front=o["pareto_speed"].to_numpy(bool),
+                   shared=o["train_shared_seeds"].fillna(0).to_numpy(float) > 0)
+    ax = fig.axes[0]
+    if no_training_at is not None and ax.axison:
+        ax.axvline(no_training_at, color="#999999", ls=":", lw=1, zorder=0)
+        ax.text(no_training_at, 0.03, NO_TRAINING + " ", transform=ax.get_xaxis_transform(), rotation=90,
+                ha="right", va="bottom", fontsize=8, color="#555555")
+    return fig
+
+
+def _no_training_at_right(x: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """Entries that train nothing (+inf throughput) drawn on a line of their own right of the fastest measured
+    entry, where the best speed is: (the positions, that line's x, or None without such entries)."""
+    untrained = np.isposinf(x)
+    if not untrained.any():
+        return x, None
+    measured = x[np.isfinite(x) & (x > 0)]
+    at = float(measured.max()) * 3 if measured.size else 1.0
+    return np.where(untrained, at, x), at
 
 
 def memory(lb: Leaderboard):

@@ -20,6 +20,7 @@ from harness.report import format as fmt
 from harness.report import sharing
 from harness.report.aggregate import Leaderboard, score_draws
 from harness.report.limits import Limit
+from harness.report.no_training import NO_TRAINING, training_throughput, untrained_throughput
 from harness.report.significance import ALPHA, best_shares, bootstrap_p, holm
 from harness.report.stats import CONFIDENCE, pareto_front, percentile_interval
 from harness.tasks.pick import pick_tasks as pick
@@ -63,7 +64,7 @@ def candidates(lb: Leaderboard, tasks: list[str]) -> tuple[pd.DataFrame, list[tu
             continue
         score = float(mine["norm"].mean())
         rows.append({"entry": entry, "architecture": mine["architecture"].iloc[0], "score": score,
-                     "min_throughput": _agg(mine["train_samples_per_s"], min),
+                     "min_throughput": _agg(training_throughput(mine.reset_index()), min),
                      "max_latency": _agg(mine["latency_ms_p50"], max),
                      "max_memory": _agg(mine["peak_memory_bytes"], max),
                      "max_params": _agg(mine["params"], max), **_shared_columns(mine)})
@@ -147,7 +148,7 @@ def _shown(column: str, value) -> str:
     if column == "max_latency":
         return f"{fmt.rate(value, 1)} ms"
     if column == "min_throughput":
-        return f"{fmt.rate(value, 1)} samples/s"
+        return NO_TRAINING if untrained_throughput(value) else f"{fmt.rate(value, 1)} samples/s"
     return fmt.human_count(value)
 
 
@@ -191,6 +192,10 @@ def _within(limits: list[Limit]) -> str:
 
 
 def _speed(a, b) -> str | None:
+    if untrained_throughput(a) or untrained_throughput(b):      # an entry that trains nothing: no ratio to give
+        return {(True, True): "about as cheap to train (neither trains)", (True, False): "cheaper to train (no "
+                "training)", (False, True): "costlier to train (it needs training)"}[(untrained_throughput(a),
+                                                                                     untrained_throughput(b))]
     if fmt.missing(a) or fmt.missing(b) or b == 0:
         return None
     r = a / b
@@ -293,7 +298,7 @@ def render_selection(selection: Selection) -> str:
             interval = "–" if fmt.missing(r["score_low"]) else fmt.interval(100 * r["score_low"],
                                                                           100 * r["score_high"], 1)
             rows.append([str(i + 1), str(r["entry"]), fmt.points(r["score"]), interval,
-                         fmt.rate(r["min_throughput"]) + _shared_mark("min_throughput", r),
+                         _throughput(r["min_throughput"]) + _shared_mark("min_throughput", r),
                          fmt.rate(r["max_latency"], 2) + _shared_mark("max_latency", r),
                          fmt.human_bytes(r["max_memory"]), fmt.human_count(r["max_params"]),
                          "★" if r["pareto"] else ""])
@@ -309,6 +314,10 @@ def render_selection(selection: Selection) -> str:
     if selection.excluded:
         lines += ["", "Excluded:"] + [f"- {entry}: {why}" for entry, why in selection.excluded]
     return "\n".join(lines)
+
+
+def _throughput(value) -> str:
+    return NO_TRAINING if untrained_throughput(value) else fmt.rate(value)
 
 
 def selection_json(selection: Selection) -> dict:
