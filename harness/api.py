@@ -84,7 +84,7 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
                     device=config.device,
                     data={"path": str(data_info.path), "fingerprint": data_info.fingerprint,
                           "sizes": data_info.sizes, "source": data_info.source, "overlap": data_info.overlap},
-                    options=_job_options(run_options, kind), tuning=strategy,
+                    options=_job_options(run_options, kind, strategy), tuning=strategy,
                     lora=lora_settings if strategy == "lora" else None, grid=point,
                     generation=kind.generation_settings(card, run_options),
                 ))
@@ -117,11 +117,16 @@ def _prepare_tasks(cards, explicit: set, request, plan: RunPlan, warn) -> dict:
 
 # Run options only kinds that generate text read (TaskKind.uses_generation); other jobs keep them out of their ids.
 GENERATION_OPTIONS = ("max_new_tokens", "num_beams")
+# Run options only zero- and few-shot jobs read (harness.tuning.is_prompted); jobs that train keep them out.
+PROMPT_OPTIONS = ("chat_template",)
 
 
-def _job_options(options: dict | None, kind) -> dict:
+def _job_options(options: dict | None, kind, strategy: str = "full") -> dict:
+    from harness.tuning import is_prompted
+
     return {k: v for k, v in (options or {}).items()
-            if v is not None and (k not in GENERATION_OPTIONS or kind.uses_generation)}
+            if v is not None and (k not in GENERATION_OPTIONS or kind.uses_generation)
+            and (k not in PROMPT_OPTIONS or is_prompted(strategy))}
 
 
 def _with_tracking(jobs: list[Job], report_to: list[str], output: Path) -> list[Job]:

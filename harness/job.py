@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from harness import __version__
 from harness.record import Epoch, Memory, Record, Train, Validation, merge_sections, new_record, now
-from harness.tuning import SAVED
+from harness.tuning import SAVED, is_prompted, shots
 from harness.record import failed_record  # noqa: F401 - the executors' import of it
 
 
@@ -154,7 +154,7 @@ def _execute(job: Job, record: Record, device: str, log, tracker=None) -> tuple[
 
     spec = ModelSpec(**job.model_spec)
     card = load_card(Path(job.card_path))
-    kind = load_kind(card.kind)
+    kind = _evaluating_kind(job, load_kind(card.kind))
     hp = Hyperparameters(**job.hyperparameters)
     primary = kind.metric_spec(card.primary_metric)
     record.primary_metric, record.higher_is_better, record.metric_scale = \
@@ -173,7 +173,7 @@ def _execute(job: Job, record: Record, device: str, log, tracker=None) -> tuple[
     autocast = _autocast_factory(device, record.precision)
 
     def context(model_, role: str) -> EvalContext:
-        return EvalContext(model=model_, tokenizer=tokenizer, spec=spec, card=card, features=features[role],
+        return EvalContext(model=model_, tokenizer=tokenizer, spec=spec, card=card, features=features.get(role),
                            rows=rows[role], device=target, batch_size=hp.eval_batch_size, autocast=autocast,
                            options=job.options, split=role, train_rows=rows["train"],
                            validation=context(model_, "validation") if role == "test" else None)
@@ -182,7 +182,10 @@ def _execute(job: Job, record: Record, device: str, log, tracker=None) -> tuple[
         return kind.evaluate(context(model_, "validation")).metrics
 
     if job.tuning == SAVED:
-        model = _as_saved(record, kind, card, spec, tokenizer, target, validate)
+        from harness.evaluate_saved import load_saved_model
+        model = _as_it_is(record, load_saved_model(kind, card, spec, tokenizer), target, validate)
+    elif is_prompted(job.tuning):
+        model = _as_it_is(record, kind.prompted_model(card, spec, tokenizer), target, validate)
     else:
         log("training")
         outcome, model = _train_with_oom_retry(job, kind, card, spec, tokenizer, hp, features["train"], device,
@@ -194,18 +197,27 @@ def _execute(job: Job, record: Record, device: str, log, tracker=None) -> tuple[
     return predictions, ((model, tokenizer, card, kind) if job.save and is_main_process() else None)
 
 
+def _evaluating_kind(job: Job, kind):
+    """The job's kind; for zero- and few-shot tuning, the kind's prompted evaluation in place of its head's."""
+    if not is_prompted(job.tuning):
+        return kind
+    from harness.prompting import Prompting, PromptedKind
+
+    return PromptedKind(kind, Prompting(shots=shots(job.tuning), seed=job.seed,
+                                        chat_template=job.options.get("chat_template", "auto")))
+
+
 def _roles_used(job: Job) -> tuple[str, ...]:
     """The splits a job tokenizes: a saved model trains on nothing (its train rows still reach the kinds, e.g. the
-    spacing seq2seq learns from training targets)."""
+    spacing seq2seq learns from training targets); a prompted one tokenizes its prompts itself."""
+    if is_prompted(job.tuning):
+        return ()
     return ("validation", "test") if job.tuning == SAVED else ("train", "validation", "test")
 
 
-def _as_saved(record: Record, kind, card, spec, tokenizer, target, validate):
-    """The checkpoint with its own head, nothing trained: an empty train section (0 steps, 0 epochs) and the
-    validation metrics of the model as it is."""
-    from harness.evaluate_saved import load_saved_model
-
-    model = load_saved_model(kind, card, spec, tokenizer)
+def _as_it_is(record: Record, model, target, validate):
+    """A model evaluated as loaded (a saved checkpoint with its own head, or a pretrained model prompted), nothing
+    trained: an empty train section (0 steps, 0 epochs) and the validation metrics of the model as it is."""
     _record_model(record, model)
     record.train = Train(steps=0, epochs=0.0)
     record.validation = Validation(metrics=validate(model.to(target)))

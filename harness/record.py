@@ -125,6 +125,8 @@ class Eval(Section):
     latency_requests: int | None = None
     # The decision threshold a kind chose on validation and applied to the test split (multi-label); else absent.
     threshold: float | None = field(default=None, metadata={"omit_if_none": True})
+    # Zero- and few-shot label-word scoring: {"method", "uncalibrated": {metric: value}, ...}; else absent.
+    calibration: dict | None = field(default=None, metadata={"omit_if_none": True})
 
 
 @dataclass
@@ -204,6 +206,8 @@ class Record(Section):
     cpu_threads: int | None = None
     tuning: str | None = column()
     lora: dict | None = None
+    # tuning none / icl:K: {"shots", "seed", "chat_template", ...} (harness.prompting); else absent
+    prompting: dict | None = field(default=None, metadata={"omit_if_none": True})
     grid: dict | None = None
     generation: Generation | None = section(Generation, optional=True)
     train: Train = section(Train)

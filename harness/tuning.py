@@ -9,6 +9,9 @@
 - `lora`: low-rank adapters (peft) on the attention projections, plus every new parameter trained in full. Rank,
   alpha, dropout and target modules are configurable; by default the target modules are peft's
   per-architecture choice, with a fallback to every attention projection whose name ends in a common q/v suffix.
+- `none`: nothing trains; the pretrained model is evaluated as it is, from a prompt (harness.prompting; each kind's
+  `evaluate_prompted`, `unsupported` where a kind cannot do without a trained head).
+- `icl:K`: as `none`, with K training examples (fixed per seed) placed in the prompt before each evaluated example.
 - `saved` (`harness eval` only, not a choice of `harness run`): nothing trains; a fine-tuned checkpoint is evaluated
   with its own head (harness.evaluate_saved).
 
@@ -22,7 +25,36 @@ from dataclasses import asdict, dataclass, field
 from harness.errors import Unsupported
 from harness.models.loading import new_parameter_names
 
-STRATEGIES = ("full", "head", "lora")
+TRAINED = ("full", "head", "lora")
+NONE = "none"
+ICL = "icl"
+_MAX_SHOTS = 1000           # more demonstrations than any model's context holds
+
+
+class _Strategies(tuple):
+    """The strategy names, `icl:K` standing for every K in [1, 1000]: `"icl:4" in STRATEGIES`."""
+
+    def __contains__(self, name) -> bool:
+        return isinstance(name, str) and (name in TRAINED or is_prompted(name))
+
+
+def shots(strategy: str) -> int | None:
+    """The demonstrations a strategy puts in the prompt (`none`: 0, `icl:K`: K); None for one that trains (or a
+    malformed `icl:` value)."""
+    if strategy == NONE:
+        return 0
+    prefix, _, count = strategy.partition(":")
+    if prefix != ICL or not count.isdigit() or count != str(int(count)) or not 1 <= int(count) <= _MAX_SHOTS:
+        return None
+    return int(count)
+
+
+def is_prompted(strategy: str) -> bool:
+    """Whether a job with this tuning evaluates the pretrained model from prompts, without training."""
+    return shots(strategy) is not None
+
+
+STRATEGIES = _Strategies((*TRAINED, NONE, f"{ICL}:K"))
 SAVED = "saved"     # the tuning of a job that evaluates a checkpoint as saved, without training
 _FALLBACK_TARGETS = ("query", "value", "q_proj", "v_proj", "q", "v", "c_attn", "q_lin", "v_lin", "Wqkv", "qkv_proj")
 

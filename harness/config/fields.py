@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from harness.executors import EXECUTORS
+from harness.prompting import CHAT_TEMPLATE_MODES
 from harness.schedule.placement import PARALLEL_MODES
 from harness.trackers import TRACKERS
 from harness.train.device import DEVICES, PRECISIONS
@@ -100,8 +101,10 @@ class RunConfig:
                                                  shown_default="from the task card, else off")
     # Fair comparison: tuning strategies, grids, LoRA
     tuning: list[str] = option(["full"], "Tuning strategies, each its own leaderboard entry: full (all parameters), "
-                               "head (frozen body, train the new head), lora (peft adapters + head).",
-                               parse="names", choices=STRATEGIES, metavar="full,head,lora")
+                               "head (frozen body, train the new head), lora (peft adapters + head), none (the "
+                               "pretrained model from a prompt, nothing trained), icl:K (none with K training "
+                               "examples in the prompt, K in [1, 1000]).",
+                               parse="names", choices=STRATEGIES, metavar="full,head,lora,none,icl:K")
     lr_grid: list[float] | None = option(None, "Learning rates to try; the report keeps, per model and task, the one "
                                          "with the best mean validation score (test never decides).",
                                          parse="floats", role="grid", metavar="LR,LR,...")
@@ -129,6 +132,9 @@ class RunConfig:
     compile: str = option("auto", "CUDA graphs via torch.compile over a few sequence-length buckets. auto: on a "
                           "single GPU for jobs long enough to pay back compilation; never on CPU.", parse="choice",
                           role="option", choices=COMPILE_MODES)
+    chat_template: str = option("auto", "Zero- and few-shot jobs (--tuning none, icl:K): apply the tokenizer's chat "
+                                "template to the prompt. auto: when the tokenizer has one (instruction-tuned models).",
+                                parse="choice", role="option", choices=CHAT_TEMPLATE_MODES)
     precision: str = option("auto", "auto: bf16 on GPUs that support it, fp32 on CPU.", parse="choice",
                             choices=PRECISIONS)
     device: str = option("auto", "Device the jobs run on.", parse="choice", choices=DEVICES)

@@ -15,6 +15,7 @@ from harness.tasks.card import CardError, TaskCard
 if TYPE_CHECKING:  # pragma: no cover
     from harness.metrics.spec import MetricSpec
     from harness.models.resolve import ModelSpec
+    from harness.prompting import Prompting
     from harness.settings import Hyperparameters
 
 
@@ -172,6 +173,24 @@ class TaskKind(ABC):
     @abstractmethod
     def evaluate(self, ctx: EvalContext) -> Evaluation:
         """Predict on ctx.features and score against ctx.rows."""
+
+    # --- without training: zero- and few-shot (tuning `none` and `icl:K`; prompts from harness.prompting) ---------
+    def prompted_model(self, card: TaskCard, spec: "ModelSpec", tokenizer):
+        """The pretrained model, with no new parameters, that `evaluate_prompted` runs; raise Unsupported with the
+        reason where this kind cannot be evaluated without training on the spec's architecture (a random head is
+        not a baseline)."""
+        raise Unsupported(f"kind {self.name!r} has no zero- or few-shot evaluation")
+
+    def evaluate_prompted(self, ctx: EvalContext, prompting: "Prompting") -> Evaluation:
+        """Predict on ctx.rows with ctx.model (from `prompted_model`) from prompts alone, and score like `evaluate`.
+        ctx.features is None (nothing is tokenized for a head); demonstrations come from ctx.train_rows
+        (harness.prompting.demonstrations). A record section `prompting` may describe what was done."""
+        raise Unsupported(f"kind {self.name!r} has no zero- or few-shot evaluation")
+
+    def prompted_request(self, ctx: EvalContext, prompting: "Prompting", index: int) -> Callable[[], Any]:
+        """A zero-argument call answering one request (batch size 1) the prompted way, for latency: the prediction
+        of row `index % len(ctx.rows)`. Every kind that implements `evaluate_prompted` implements this."""
+        raise NotImplementedError(f"kind {self.name!r} has no prompted request")
 
     def latency_inputs(self, ctx: EvalContext, index: int) -> Callable[[], Any]:
         """A zero-argument call answering one request (batch size 1) for latency measurement: a forward pass."""
