@@ -21,9 +21,10 @@ run: venv
 	$(VENV)/bin/harness run
 
 # The linter first: it takes a second and names the line, where a test run would take minutes to fail on it.
+# Tests run in one process per core (pytest-xdist), a module per process at a time (groups: tests/conftest.py).
 test: venv
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadgroup
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -18,6 +18,12 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.setdefault("HARNESS_CACHE", tempfile.mkdtemp(prefix="harness-test-cache-"))
+# `make test` runs the suite in parallel worker processes (pytest-xdist), one per core. Each worker is one core's
+# worth: torch in it, and in every process it starts, uses one thread, so two tests never fight over a core (tiny
+# models run faster on one thread anyway). The cache directory above is made by the controlling process before it
+# starts the workers, so they share it: tiny models, tokenizers and prepared data are built once for the session.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 
@@ -144,3 +150,13 @@ def tiny_distilbert(tmp_path_factory) -> Path:
                               hidden_dim=32, max_position_embeddings=256, pad_token_id=0)
     return _save_tiny_model(DistilBertForMaskedLM, config, "tiny-bert",
                             tmp_path_factory.mktemp("models") / "tiny-distilbert")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Groups for pytest-xdist's `--dist loadgroup` (`make test`): a module's tests run on one worker, so a
+    module-scoped fixture (a sweep that several tests read) runs once, not once per worker; the tests that start a
+    Ray instance carry the group "ray" instead, so no two of them run at the same time."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

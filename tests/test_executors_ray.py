@@ -15,7 +15,7 @@ from harness.executors import SweepOptions
 from harness.executors.ray_executor import RayExecutor
 from test_executors import FAKE, make_job
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]   # one Ray instance at a time
 
 
 @pytest.fixture(scope="module")

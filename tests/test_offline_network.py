@@ -140,6 +140,7 @@ def test_a_local_ray_instance_gets_a_dead_end_proxy_only_offline(monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")       # one Ray instance at a time (see conftest)
 def test_the_ray_executor_stays_on_loopback(tmp_path):
     """A local Ray instance started by the harness: no cloud metadata probe, no usage report, no DNS lookup."""
     env, log = _offline_env(tmp_path, "loopback")
