@@ -14,7 +14,7 @@ pytest.importorskip("mlflow")
 
 EPOCHS = 2
 RUN = dict(models=["tiny-bert"], tasks=["sst2"], data="sample", seeds=[0, 1], epochs=EPOCHS, latency_requests=0,
-           write_report=False, executor="inline", quiet=True)
+           max_train_samples=64, max_eval_samples=32, write_report=False, executor="inline", quiet=True)
 
 
 @pytest.fixture(scope="module")
