@@ -43,7 +43,7 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
     from harness.saving import check_saving
     from harness.trackers import check_trackers
     from harness.train.device import check_device_request, resolve_precision
-    from harness.tuning import LoraSettings
+    from harness.tuning import LoraSettings, is_prompted
 
     config = _effective_config(config, options, note=lambda _: None)
     check_cache_dir()
@@ -79,7 +79,8 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
                 hp = Hyperparameters().with_overrides(card.hyperparameters).with_overrides(overrides)
                 plan.jobs.append(Job(
                     model=spec.name, model_spec=spec.to_dict(), task=card.name, task_family=card.family,
-                    kind=card.kind, card_path=str(card.path), card_hash=card.hash, seed=seed,
+                    kind=card.kind, card_path=str(card.path), seed=seed,
+                    card_hash=card.prompted_hash if is_prompted(strategy) else card.hash,
                     hyperparameters=hp.with_overrides(point).to_dict(), precision=config.precision,
                     device=config.device,
                     data={"path": str(data_info.path), "fingerprint": data_info.fingerprint,

@@ -80,13 +80,25 @@ class TaskCard:
     metric_notes: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
     references: tuple[Reference, ...] = ()     # published results to compare runs with (references.py)
+    # Zero- and few-shot evaluation (tuning none / icl:K): a template over the standard fields ("Review: {text}
+    # Sentiment:") and each label's word as it follows the prompt (negative: " negative"); None / {}: the kind's.
+    prompt: str | None = None
+    verbalizer: dict[str, str] = field(default_factory=dict)
 
     @property
     def hash(self) -> str:
         """Content hash of the card: part of every job's identity, so editing a card re-runs its jobs (except for
-        the fields in RESULT_NEUTRAL_FIELDS)."""
-        canonical = json.dumps(_without(self.raw, RESULT_NEUTRAL_FIELDS), sort_keys=True, default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        the fields in RESULT_NEUTRAL_FIELDS, and the prompt fields, which only the prompted jobs' hash holds)."""
+        return _digest(_without(self.raw, RESULT_NEUTRAL_FIELDS + PROMPT_FIELDS))
+
+    @property
+    def prompted_hash(self) -> str:
+        """The hash of a zero- or few-shot job's card: its prompt and label words change that job's result."""
+        return _digest(_without(self.raw, RESULT_NEUTRAL_FIELDS))
+
+
+def _digest(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 # Card fields left out of the card's hash, and so of job ids, because no value of theirs can change a result:
@@ -95,6 +107,9 @@ class TaskCard:
 # the direction the kind's metric spec decides (a card that contradicts it is refused); `references` are published
 # figures reports compare runs with.
 RESULT_NEUTRAL_FIELDS = ("description", "metrics.definition", "metrics.higher_is_better", "references")
+# Fields only jobs that train nothing read (tuning none / icl:K): out of the other jobs' card hash, so that adding
+# or rewording a prompt trains nothing again.
+PROMPT_FIELDS = ("prompt", "verbalizer")
 
 
 def _without(data: Any, dotted: tuple[str, ...]) -> Any:
@@ -177,7 +192,7 @@ def _type_names(types: type | tuple) -> str:
 
 
 _TOP_FIELDS = ("name", "family", "kind", "description", "data", "columns", "labels", "metrics", "hyperparameters",
-               "generation", "options", "references")
+               "generation", "options", "references", "prompt", "verbalizer")
 _HP_TYPES: dict[str, tuple] = card_hyperparameter_types()     # from harness.settings.Hyperparameters
 
 
@@ -212,6 +227,7 @@ def parse_card(data: Any, path: Path | str) -> TaskCard:
         generation=generation, options=f.get("options", dict, {}),
         metric_notes=metrics_f.get("definition", str, ""), raw=data,
         references=parse_references(data.get("references"), tuple(report), hub.splits["test"] if hub else None, f.fail),
+        prompt=f.get("prompt", str, None), verbalizer=f.str_map("verbalizer"),
     )
 
 
