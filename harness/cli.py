@@ -19,6 +19,7 @@ Examples:
   harness run --models tiny-bert --tasks classification,similarity --data sample
   harness run --models minilm --tasks sst2 --data-dir ../shared/data --max-train-samples 4000 --epochs 1
   harness run --models ./my-model --tasks sst2 --data sst2=train:my/train.tsv,test:my/dev.tsv
+  harness run --models minilm --tasks ./reviews.csv --columns text=review,label=stars   # own data, no card
 
 \b
 Configuration files (every option above as a YAML key; options given on the command line win):
