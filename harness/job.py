@@ -53,7 +53,7 @@ class Job:
     @property
     def id(self) -> str:
         identity = {
-            "model": self.model_spec["source"] if not self.model_spec.get("local") else self.model,
+            "model": _model_identity(self.model, self.model_spec),
             "revision": self.model_spec.get("revision"), "task": self.task, "card": self.card_hash,
             "seed": self.seed, "hp": self.hyperparameters, "precision": self.precision, "device": self.device,
             "data": self.data["fingerprint"], "options": self.options, "version": self.harness_version,
@@ -76,6 +76,15 @@ class Job:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Job":
         return cls(**data)
+
+
+def _model_identity(name: str, spec: dict[str, Any]) -> str:
+    """What a job id names its model by: a hub id, a local directory as given, or a converted file's content (so
+    moving a GGUF file reruns nothing, and replacing it reruns everything)."""
+    origin = spec.get("origin")
+    if origin:
+        return f"{origin['format']}:{origin['sha256']}"
+    return spec["source"] if not spec.get("local") else name
 
 
 def base_record(job: Job, run: str) -> dict[str, Any]:

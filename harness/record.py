@@ -181,6 +181,8 @@ class Record(Section):
     model: str | None = column()
     model_id: str | None = column()
     model_revision: str | None = None
+    # a model converted from another format (a GGUF file): format, file, sha256, quantization; absent otherwise
+    model_origin: dict | None = field(default=None, metadata={"omit_if_none": True})
     architecture: str | None = column()
     task: str | None = column()
     task_family: str | None = column()
@@ -242,6 +244,7 @@ def new_record(job: Job, run: str) -> Record:
     spec, source = job.model_spec, job.data["source"]
     return Record(
         run=run, job=job.id, model=job.model, model_id=spec["source"], model_revision=spec.get("revision"),
+        model_origin=spec.get("origin"),
         architecture=spec["architecture"], task=job.task, task_family=job.task_family, kind=job.kind, seed=job.seed,
         tuning=job.tuning, lora=job.lora, grid=job.grid,
         generation=Generation(settings=job.generation) if job.generation else None,    # completed by the kind

