@@ -74,9 +74,9 @@ def _hash_without_references(card):
     import hashlib
     import json
 
-    from harness.tasks.card import RESULT_NEUTRAL_FIELDS, _without
+    from harness.tasks.card import PROMPT_FIELDS, RESULT_NEUTRAL_FIELDS, _without
     raw = {k: v for k, v in card.raw.items() if k != "references"}
-    return hashlib.sha256(json.dumps(_without(raw, RESULT_NEUTRAL_FIELDS), sort_keys=True,
+    return hashlib.sha256(json.dumps(_without(raw, RESULT_NEUTRAL_FIELDS + PROMPT_FIELDS), sort_keys=True,
                                      default=str).encode()).hexdigest()[:16]
 
 
