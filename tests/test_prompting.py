@@ -78,7 +78,7 @@ def test_calibration_changes_the_prediction_and_keeps_the_uncalibrated_figure(mo
     # per (prompt, label): example 1, example 2, then the content-free prompt
     scores = [-1.0, -0.5, -2.0, -0.2, -3.0, -0.1]
     monkeypatch.setattr(label_words, "continuation_log_probs", lambda ctx, contexts, answers: scores)
-    rows = _rows(2).map(lambda row: {"label": 0})
+    rows = _rows(2).map(lambda row: {"label": 0})      # both negative
     evaluation = load_kind("classification").evaluate_prompted(_context("tiny-gpt2", rows, with_model=False),
                                                                Prompting())
     assert evaluation.predictions == [0, 0] and evaluation.metrics["accuracy"] == 1.0
@@ -104,7 +104,8 @@ def test_demonstrations_are_k_training_rows_fixed_per_seed_and_never_the_example
     example = dict(train[7])                    # a training row evaluated: it must not be its own demonstration
     shots = first.shots_for(example)
     assert len(shots) == 4 and shots == again.shots_for(example)
-    assert [first.demonstrations.rows[i] for i in shots] != [other.demonstrations.rows[i] for i in other.shots_for(example)]
+    other_rows = [other.demonstrations.rows[i] for i in other.shots_for(example)]
+    assert [first.demonstrations.rows[i] for i in shots] != other_rows
     for seed in range(20):
         chosen = builder(seed)
         rows = [chosen.demonstrations.rows[i] for i in chosen.shots_for(example)]
