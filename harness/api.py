@@ -35,11 +35,9 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
     before any training. `config` and the keyword options are those of `run` (the same defaults and checks)."""
     import itertools
 
-    from harness.data.sources import DataRequest
     from harness.models.limits import check_max_length
     from harness.models.resolve import resolve_model
-    from harness.tasks.own_data import own_tasks
-    from harness.tasks.registry import Registry, load_kind
+    from harness.tasks.registry import load_kind
     from harness.saving import check_saving
     from harness.trackers import check_trackers
     from harness.train.device import check_device_request, resolve_precision
@@ -58,10 +56,7 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
     overrides = {k: v for k, v in config.by_role("hp").items() if v is not None}
     run_options = config.by_role("option")
 
-    registry = Registry(config.tasks_dir)
-    own = own_tasks(config.tasks, config.columns, config.task_kind, registry)    # files in --tasks: inferred cards
-    cards, explicit = registry.select(own.names)
-    request = DataRequest.parse([*config.data, *own.data], config.data_dir, known_tasks=set(registry.cards))
+    cards, explicit, request, own = _tasks_and_data(config)
     specs = [resolve_model(name, trust_remote_code=config.trust_remote_code)
              for name in dict.fromkeys(config.models)]
     check_max_length(specs, config.max_length)
@@ -90,6 +85,20 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
                     generation=kind.generation_settings(card, run_options),
                 ))
     return plan
+
+
+def _tasks_and_data(config: RunConfig):
+    """(the cards --tasks chooses, the names it gives explicitly, the data request, the own data): files, folders
+    and train:…,test:… pairs in --tasks become tasks with inferred cards (harness.tasks.own_data)."""
+    from harness.data.sources import DataRequest
+    from harness.tasks.own_data import own_tasks
+    from harness.tasks.registry import Registry
+
+    registry = Registry(config.tasks_dir)
+    own = own_tasks(config.tasks, config.columns, config.task_kind, registry)
+    cards, explicit = registry.select(own.names)
+    request = DataRequest.parse([*config.data, *own.data], config.data_dir, known_tasks=set(registry.cards))
+    return cards, explicit, request, own
 
 
 def _prepare_tasks(cards, explicit: set, request, plan: RunPlan, warn) -> dict:
