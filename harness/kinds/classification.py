@@ -109,13 +109,14 @@ class ClassificationKind(SequenceKind):
                           record_sections={"eval": {"calibration": calibration}, "prompting": prompts.described})
 
     def prompted_request(self, ctx: EvalContext, prompting, index: int):
-        """One example's prompts built beforehand (a client would have them); the request scores its label words
-        and calibrates."""
-        from harness.kinds.label_words import label_word_prompts, predict_label_words
+        """One example's prompts built and the content-free input scored beforehand (a served classifier computes
+        its calibration once); the request scores the example's label words and calibrates."""
+        from harness.kinds.label_words import label_word_prompts, label_word_scores, predict_label_words
 
         one = replace(ctx, rows=ctx.rows.select([index % len(ctx.rows)]))
         prompts = label_word_prompts(one, prompting, self.prompt(ctx.card, ctx.rows), self.label_words(ctx.card))
-        return lambda: predict_label_words(one, prompts)
+        content_free = label_word_scores(one, prompts.content_free, prompts.answers)
+        return lambda: predict_label_words(one, prompts, content_free)
 
     @staticmethod
     def prompt(card: TaskCard, rows) -> str:

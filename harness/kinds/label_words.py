@@ -65,19 +65,25 @@ def label_word_prompts(ctx, prompting, template: str, words: Sequence[str]) -> L
     return LabelWordPrompts(contexts, content_free, content_free_of, answers, described)
 
 
-def predict_label_words(ctx, prompts: LabelWordPrompts) -> LabelWordOutcome:
-    """Score every label word after every prompt (the content-free ones too); predict with and without
-    calibration."""
-    import torch
-
-    labels, every = len(prompts.answers), prompts.contexts + prompts.content_free
-    flat = continuation_log_probs(ctx, [c for c in every for _ in range(labels)],
-                                  [a for _ in every for a in prompts.answers])
-    scores = torch.tensor(flat, dtype=torch.float64).view(len(every), labels)
-    examples, content_free = scores[:len(prompts.contexts)], scores[len(prompts.contexts):]
+def predict_label_words(ctx, prompts: LabelWordPrompts, content_free=None) -> LabelWordOutcome:
+    """Score every label word after every prompt (the content-free ones too, unless their `content_free` scores
+    are given: a served classifier computes them once); predict with and without calibration."""
+    count = len(prompts.contexts)
+    scores = label_word_scores(ctx, prompts.contexts + (prompts.content_free if content_free is None else []),
+                               prompts.answers)
+    examples = scores[:count]
+    content_free = scores[count:] if content_free is None else content_free
     predictions = calibrated(examples, content_free[prompts.content_free_of]).argmax(-1).tolist()
     return LabelWordOutcome(predictions, examples.argmax(-1).tolist(), examples.tolist(),
                             {"method": CALIBRATION, "content_free": CONTENT_FREE})
+
+
+def label_word_scores(ctx, contexts: list[list[int]], answers: list[list[int]]):
+    """A float64 tensor [contexts, answers]: each answer's summed log-probability after each context."""
+    import torch
+
+    flat = continuation_log_probs(ctx, [c for c in contexts for _ in answers], [a for _ in contexts for a in answers])
+    return torch.tensor(flat, dtype=torch.float64).view(len(contexts), len(answers))
 
 
 def prompt_token_limit(model, tokenizer) -> int:
