@@ -121,6 +121,21 @@ def test_a_corrupt_gguf_file_is_one_line_and_exit_2_before_anything_runs(tmp_pat
     assert not (tmp_path / "r").exists()
 
 
+def test_a_gguf_file_of_an_architecture_transformers_cannot_read_is_exit_2(tmp_path):
+    gguf = pytest.importorskip("gguf", reason="writing GGUF files needs the gguf package (the realmodel extra)")
+
+    unknown = tmp_path / "unknown.gguf"
+    writer = gguf.GGUFWriter(str(unknown), "no-such-architecture")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    result = run_cli("run", "-m", str(unknown), "-t", "sst2", "--data", "sample", "--output", str(tmp_path / "r"))
+    assert result.returncode == 2, result.stderr
+    assert "could not be converted" in result.stderr and "no-such-architecture" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "r").exists()
+
+
 def test_a_folder_with_two_gguf_files_is_exit_2_naming_them(tmp_path):
     for name in ("a.Q4_0.gguf", "b.Q8_0.gguf"):
         (tmp_path / name).write_bytes(b"GGUF")

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 from harness.data.readers import lines_of
-from harness.locking import file_lock
+from harness.models.build_once import build_once
 from harness.models.tiny import TINY_MODELS, build_tiny_model
 from harness.paths import cache_dir, cards_dir
 
@@ -49,13 +48,4 @@ def ensure_tiny_model(name: str) -> Path:
     digest = hashlib.sha256(Path(__file__).with_name("tiny.py").read_bytes())
     digest.update("\n".join(corpus).encode())
     target = cache_dir() / "models" / f"{name}-{digest.hexdigest()[:12]}"
-    if (target / "config.json").is_file():
-        return target
-    with file_lock(target.with_suffix(".lock")):
-        if (target / "config.json").is_file():
-            return target
-        staging = target.with_name(target.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        build_tiny_model(name, staging, corpus)
-        staging.rename(target)
-    return target
+    return build_once(target, lambda staging: build_tiny_model(name, staging, corpus))

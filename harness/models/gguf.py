@@ -12,14 +12,13 @@ result records carry it, and the job id names the model by the file's content, n
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.locking import file_lock
+from harness.models.build_once import build_once
 from harness.paths import cache_dir
 
 logger = logging.getLogger(__name__)
@@ -91,28 +90,20 @@ def converted_dir(digest: str) -> Path:
 
 
 def ensure_converted(name: str, file: Path, digest: str) -> Path:
-    """The model directory converted from `file` (content `digest`), converting it once, under a lock, atomically:
-    concurrent drivers wait for the first one's conversion instead of repeating it."""
-    target = converted_dir(digest)
-    if (target / "config.json").is_file():
-        return target
-    with file_lock(target.with_suffix(".lock")):
-        if (target / "config.json").is_file():
-            return target
-        staging = target.with_name(target.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
+    """The model directory converted from `file` (content `digest`), converting it once (harness.models.build_once:
+    concurrent drivers wait for the first one's conversion instead of repeating it)."""
+    def convert(staging: Path) -> None:
         started = time.perf_counter()
         logger.info("%s: converting the GGUF file to a model directory once (about a minute per 100M "
-                       "parameters); later runs reuse %s", name, target)
+                    "parameters); later runs reuse %s", name, converted_dir(digest))
         try:
             _convert(file, staging)
         except Exception as exc:  # noqa: BLE001 - a file transformers cannot convert is the user's to replace
-            shutil.rmtree(staging, ignore_errors=True)
             raise UserError(f"{name}: {file} could not be converted: {_first_line(exc)}",
                             hint=_NOT_GGUF_HINT + " for an architecture transformers supports") from None
-        staging.rename(target)
         logger.info("%s: converted in %.1f s", name, time.perf_counter() - started)
-    return target
+
+    return build_once(converted_dir(digest), convert)
 
 
 def _convert(file: Path, target: Path) -> None:
