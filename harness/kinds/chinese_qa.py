@@ -20,3 +20,8 @@ class ChineseExtractiveQAKind(ExtractiveQAKind):
     def evaluate(self, ctx: EvalContext) -> Evaluation:
         spans = super().evaluate(ctx)
         return replace(spans, metrics=cmrc_metrics(spans.predictions, spans.references))
+
+    def score_generated(self, ctx: EvalContext, answers: list, section: dict) -> Evaluation:
+        """Answers generated without training (tuning none / icl:K), scored as the official CMRC 2018 script."""
+        generated = super().score_generated(ctx, answers, section)
+        return replace(generated, metrics=cmrc_metrics(generated.predictions, generated.references))

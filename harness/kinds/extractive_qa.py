@@ -24,6 +24,7 @@ from typing import Callable
 
 from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation, TaskKind, batched_forward
+from harness.kinds.classification import check_prompt_fields
 from harness.models.loading import load_pretrained
 from harness.metrics.qa import QA_METRICS, qa_spec
 from harness.metrics.squad_v2 import V2_METRICS
@@ -50,6 +51,8 @@ class ExtractiveQAKind(TaskKind):
         for key, value in card.options.items():
             if key in DEFAULT_OPTIONS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise CardError(card.path, f"options.{key}", f"expected a positive integer, got {value!r}")
+
+        check_prompt_fields(card, ("question", "context", "title"))
 
     def allowed_metrics(self, card: TaskCard) -> tuple[str, ...]:
         # The answerable / unanswerable breakdown exists only where questions may be unanswerable.
@@ -139,6 +142,38 @@ class ExtractiveQAKind(TaskKind):
             return _evaluate_unanswerable(ctx, opts, answers, no_answer_scores, references)
         predictions = [answer or "" for answer in answers]
         return Evaluation(squad_metrics(predictions, references), predictions, references)
+
+
+    # --- without training (tuning none / icl:K): the answer generated from a prompt, scored as spans are -------
+    def prompted_model(self, card: TaskCard, spec, tokenizer):
+        from harness.kinds.prompted_generation import generator_model
+
+        return generator_model(spec, tokenizer)
+
+    def evaluate_prompted(self, ctx: EvalContext, prompting) -> Evaluation:
+        from harness.kinds.prompted_qa import generated_answers
+
+        answers, section = generated_answers(ctx, prompting, self.options(ctx.card))
+        return self.score_generated(ctx, answers, section)
+
+    def score_generated(self, ctx: EvalContext, answers: list[str | None], section: dict) -> Evaluation:
+        """Generated answers (None: the model said there is none) scored with SQuAD's EM/F1 (v2.0's where
+        questions may be unanswerable: an abstention is right exactly on the unanswerable ones)."""
+        from harness.metrics.qa import squad_metrics
+        from harness.metrics.squad_v2 import squad_v2_metrics
+
+        references = [list(a["text"]) for a in ctx.rows["answers"]]
+        sections = {"prompting": section}
+        if self.options(ctx.card)["no_answer"]:
+            return Evaluation(squad_v2_metrics(answers, references), answers, references,
+                              context={"no_answer": True}, record_sections=sections)
+        predictions = [answer or "" for answer in answers]
+        return Evaluation(squad_metrics(predictions, references), predictions, references, record_sections=sections)
+
+    def prompted_request(self, ctx: EvalContext, prompting, index: int):
+        from harness.kinds.prompted_qa import answer_request
+
+        return answer_request(ctx, prompting, self.options(ctx.card), index)
 
 
 def decode_answers(ctx: EvalContext, opts: dict) -> tuple[list[str | None], list[float]]:

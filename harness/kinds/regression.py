@@ -5,7 +5,7 @@ import math
 
 from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation
-from harness.kinds.classification import SequenceKind
+from harness.kinds.classification import SequenceKind, check_prompt_fields
 from harness.metrics.classification import REGRESSION_SPECS, regression_metrics
 from harness.tasks.card import TaskCard
 
@@ -20,10 +20,41 @@ class RegressionKind(SequenceKind):
         batch["label"] = [_score(value, where) for value in batch["label"]]
         return batch
 
+    def check_card(self, card: TaskCard) -> None:
+        super().check_card(card)
+        check_prompt_fields(card, ("text", "text_pair"))
+
     def evaluate(self, ctx: EvalContext) -> Evaluation:
         predictions = [round(x, 5) for x in self.logits(ctx).squeeze(-1).tolist()]
         references = list(ctx.rows["label"])
         return Evaluation(regression_metrics(predictions, references), predictions, references)
+
+    # --- without training (tuning none / icl:K) -------------------------------------------------------------
+    # Encoders: the cosine of mean-pooled embeddings (harness.kinds.embedding_similarity); decoders and
+    # encoder-decoders: a prompt asking for the score, and the number in the answer (harness.kinds.score_prompt).
+    def prompted_model(self, card: TaskCard, spec, tokenizer):
+        if spec.architecture == "encoder":
+            from harness.kinds.embedding_similarity import embedding_model
+            return embedding_model(spec)
+        from harness.kinds.prompted_generation import generator_model
+        return generator_model(spec, tokenizer)
+
+    def evaluate_prompted(self, ctx: EvalContext, prompting) -> Evaluation:
+        predictions, section = _prompted_method(ctx).predict(ctx, prompting)
+        references = list(ctx.rows["label"])
+        return Evaluation(regression_metrics(predictions, references), predictions, references,
+                          record_sections={"prompting": section})
+
+    def prompted_request(self, ctx: EvalContext, prompting, index: int):
+        return _prompted_method(ctx).request(ctx, prompting, index)
+
+
+def _prompted_method(ctx: EvalContext):
+    if ctx.spec.architecture == "encoder":
+        from harness.kinds import embedding_similarity
+        return embedding_similarity
+    from harness.kinds import score_prompt
+    return score_prompt
 
 
 def _score(value, where: str) -> float:

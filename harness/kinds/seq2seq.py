@@ -34,6 +34,9 @@ GENERATION_DEFAULTS = {"max_new_tokens": 64, "num_beams": 1, "length_penalty": 1
 GENERATION_OPTIONS = ("max_new_tokens", "num_beams")
 LATENCY_NEW_TOKENS = 16
 _STRING_OPTIONS = ("source_prefix", "separator")
+# Where a prompted answer ends: the blank line between demonstrations, after which a model that follows their
+# pattern starts a prompt of its own.
+DEMONSTRATION_END = "\n\n"
 
 
 class Seq2SeqKind(TaskKind):
@@ -122,8 +125,6 @@ class Seq2SeqKind(TaskKind):
         from harness.data.batching import sorted_batches
         import torch
 
-        from harness.metrics.generation import BLEU_METRICS, ROUGE_METRICS, bleu_chrf, rouge
-
         settings = self.generation_settings(ctx.card, ctx.options)
         arguments = generate_arguments(settings)
         decoder = self._text_decoder(ctx)
@@ -140,13 +141,8 @@ class Seq2SeqKind(TaskKind):
         generation = _generation_record(ctx.model, arguments, decoder, room,
                                         generate_arguments(self.latency_settings(ctx.card, ctx.options)))
         references = list(ctx.rows["target"])
-        wanted = set(ctx.card.metrics) | {ctx.card.primary_metric}
-        metrics = {}
-        if wanted & set(BLEU_METRICS):
-            metrics.update(bleu_chrf(predictions, references, tuple(wanted & set(BLEU_METRICS))))
-        if wanted & set(ROUGE_METRICS):
-            metrics.update(rouge(predictions, references, tuple(wanted & set(ROUGE_METRICS))))
-        return Evaluation(metrics, predictions, references, record_sections={"generation": generation})
+        return Evaluation(_scores(ctx.card, predictions, references), predictions, references,
+                          record_sections={"generation": generation})
 
     def _text_decoder(self, ctx: EvalContext):
         """Token ids -> text for this tokenizer, made once per job (validation runs every epoch): a WordPiece
@@ -171,6 +167,65 @@ class Seq2SeqKind(TaskKind):
             return _generate(ctx.model, ctx.tokenizer, ctx.spec.architecture, ids, settings, ctx.device, ctx.autocast,
                              torch)
         return request
+
+
+    # --- without training (tuning none / icl:K): generated from a prompt (harness.kinds.prompted_generation) ------
+    def prompted_model(self, card: TaskCard, spec, tokenizer):
+        from harness.kinds.prompted_generation import generator_model
+
+        return generator_model(spec, tokenizer)
+
+    def evaluate_prompted(self, ctx: EvalContext, prompting) -> Evaluation:
+        from harness.kinds.prompted_generation import generate_texts
+
+        settings = self.generation_settings(ctx.card, ctx.options)
+        prompts, template = self._prompts(ctx, prompting, settings)
+        predictions = generate_texts(ctx, prompts.ids, settings, stop=DEMONSTRATION_END)
+        references = list(ctx.rows["target"])
+        generation = {"settings": generate_arguments(settings), "decoding": f"the tokenizer's, up to the first "
+                      f"{DEMONSTRATION_END!r}", "latency": generate_arguments(self.latency_settings(ctx.card,
+                                                                                                  ctx.options))}
+        return Evaluation(_scores(ctx.card, predictions, references), predictions, references,
+                          record_sections={"generation": generation,
+                                           "prompting": {"template": template, **prompts.describe(prompting.shots)}})
+
+    def prompted_request(self, ctx: EvalContext, prompting, index: int) -> Callable[[], Any]:
+        from harness.kinds.prompted_generation import generate_request
+
+        settings = self.latency_settings(ctx.card, ctx.options)
+        return generate_request(ctx, self._prompts(ctx, prompting, settings, [index % len(ctx.rows)])[0].ids[0],
+                                settings)
+
+    def _prompts(self, ctx: EvalContext, prompting, settings: dict, indices: list[int] | None = None):
+        """The prompts of every example (or of those at `indices`) as token ids, and the template filled."""
+        from harness.kinds.prompted_generation import build_prompts, card_template, prompt_room, row_dicts
+        from harness.prompting import PromptBuilder
+
+        template = card_template(ctx.card, default_prompt(ctx.card))
+        builder = PromptBuilder.create(prompting, template, ctx.tokenizer, ctx.train_rows, lambda row: row["target"])
+        rows = ctx.rows.select(indices) if indices is not None else ctx.rows
+        return build_prompts(builder, row_dicts(rows), prompt_room(ctx, settings["max_new_tokens"])), template
+
+
+def default_prompt(card: TaskCard) -> str:
+    """The instruction T5 was trained with (the card's `source_prefix`, "translate English to Romanian: ") as a
+    line of its own, the source, and a new line where the output starts."""
+    instruction = card.options.get("source_prefix", "").strip().rstrip(":").strip() or \
+        {"translation": "Translate", "summarization": "Summarize"}.get(card.family, "Rewrite")
+    return instruction[0].upper() + instruction[1:] + ":\n{source}\n"
+
+
+def _scores(card: TaskCard, predictions: list[str], references: list[str]) -> dict[str, float]:
+    """The card's BLEU/chrF and ROUGE metrics of generated texts."""
+    from harness.metrics.generation import bleu_chrf, rouge
+
+    wanted = set(card.metrics) | {card.primary_metric}
+    metrics = {}
+    if wanted & set(BLEU_METRICS):
+        metrics.update(bleu_chrf(predictions, references, tuple(wanted & set(BLEU_METRICS))))
+    if wanted & set(ROUGE_METRICS):
+        metrics.update(rouge(predictions, references, tuple(wanted & set(ROUGE_METRICS))))
+    return metrics
 
 
 def generate_arguments(settings: dict) -> dict:
