@@ -129,3 +129,14 @@ def test_the_command_evaluates_a_saved_model_on_its_own_task(trained, tmp_path):
     assert result.returncode == 0, result.stderr
     again = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert [(r["task"], r["tuning"], r["score"]) for r in again] == [("sst2", "saved", record["score"])]
+
+
+def test_a_checkpoint_needs_a_task_of_its_kind(trained, tmp_path):
+    from harness.models.builtin import ensure_tiny_model
+
+    result = run_cli("eval", "-m", str(ensure_tiny_model("tiny-bert")), "--data", "sample", "-o", str(tmp_path / "a"))
+    assert result.returncode == 2 and "no --tasks given" in result.stderr
+    result = run_cli("eval", "-m", str(trained[SST2][2]), "-t", "conll2003", "--data", "sample",
+                     "-o", str(tmp_path / "b"))
+    assert result.returncode == 2 and "kind classification" in result.stderr and "token_classification" in result.stderr
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
