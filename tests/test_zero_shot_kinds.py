@@ -123,6 +123,8 @@ def test_every_family_is_ok_or_unsupported_with_its_reason(real_run):
                 assert record["train"]["steps"] == 0 and record["trainable_params"] == 0
                 assert record["score"] is not None and record["prompting"]["shots"] == 0
     assert "writes text" in records[("tiny-bert", "wmt16_en_ro", "none")]["error"]
+    assert "token-classification head" in records[("tiny-gpt2", "conll2003", "none")]["error"]
+    assert "scoring head" in records[("tiny-t5", "copa", "none")]["error"]
 
 
 @pytest.mark.slow      # the one run they share takes about a minute

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Callable
 
 from harness.errors import UserError
-from harness.kinds.base import EvalContext, Evaluation
+from harness.kinds.base import EvalContext, Evaluation, Unsupported
 from harness.kinds.classification import SequenceKind, label_id
 from harness.metrics.multi_label import (DEFAULT_THRESHOLD, MULTI_LABEL_SPECS, choose_threshold, label_sets,
                                          multi_label_metrics)
@@ -63,6 +63,11 @@ class MultiLabelKind(SequenceKind):
     def probabilities(self, ctx: EvalContext):
         """Sigmoid probabilities (examples × labels) as a numpy array, in example order."""
         return self.logits(ctx).sigmoid().numpy()
+
+    def prompted_model(self, card, spec, tokenizer):
+        """No evaluation without training (tuning none / icl:K): the reason."""
+        raise Unsupported("one sigmoid per label needs a trained head and a decision threshold chosen on validation; "
+                          "a pretrained model has neither")
 
     def evaluate(self, ctx: EvalContext) -> Evaluation:
         probabilities = self.probabilities(ctx)

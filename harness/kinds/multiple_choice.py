@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Callable
 
 from harness.errors import UserError
-from harness.kinds.base import INPUT_COLUMNS, EvalContext, Evaluation, TaskKind, batched_forward
+from harness.kinds.base import INPUT_COLUMNS, EvalContext, Evaluation, TaskKind, Unsupported, batched_forward
 from harness.kinds.classification import DECODER_PAIR_SEPARATOR
 from harness.metrics.classification import classification_spec
 from harness.models.loading import load_pretrained
@@ -104,6 +104,12 @@ class MultipleChoiceKind(TaskKind):
             features["labels"] = batch["label"]
             return features
         return encode
+
+    def prompted_model(self, card, spec, tokenizer):
+        """No evaluation without training (tuning none / icl:K): the reason."""
+        raise Unsupported("the kind scores each (context, choice) pair with one trained scoring head for every "
+                          "architecture, which a pretrained model does not have; ranking choices by language-model "
+                          "likelihood would be another decision rule")
 
     def evaluate(self, ctx: EvalContext) -> Evaluation:
         from sklearn.metrics import accuracy_score

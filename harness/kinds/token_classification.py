@@ -100,6 +100,11 @@ class TokenClassificationKind(TaskKind):
         return "ner-2"
 
     # --- evaluation ------------------------------------------------------------------------------------------
+    def prompted_model(self, card, spec, tokenizer):
+        """No evaluation without training (tuning none / icl:K): the reason."""
+        raise Unsupported("tagging every token needs a token-classification head, which a pretrained model does not "
+                          "have; a new head is random, not a baseline")
+
     def evaluate(self, ctx: EvalContext) -> Evaluation:
         from harness.metrics.ner import entity_types, ner_metrics
 
