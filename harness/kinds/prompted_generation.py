@@ -57,6 +57,19 @@ def prompt_room(ctx: EvalContext, new_tokens: int) -> int:
     return min(_position_limit(ctx.tokenizer), _position_limit_of(ctx.model))
 
 
+def fitted_prompts(ctx: EvalContext, prompting, template: str, rows, answer_of: Callable[[dict], str],
+                   new_tokens: int) -> Prompts:
+    """The prompts of `rows` (a Dataset) from `template`, demonstrations from ctx.train_rows answered by
+    answer_of(row), each fitted into what the model takes besides `new_tokens` generated ones. An answer follows
+    its prompt after a space, unless the template ends with a line break or space of its own."""
+    from harness.prompting import PromptBuilder
+
+    space = "" if template[-1:].isspace() else " "
+    builder = PromptBuilder.create(prompting, template, ctx.tokenizer, ctx.train_rows,
+                                   lambda row: space + answer_of(row))
+    return build_prompts(builder, row_dicts(rows), prompt_room(ctx, new_tokens))
+
+
 def build_prompts(builder, rows: list[dict], room: int) -> Prompts:
     """Each row's prompt as token ids, within `room` tokens (see the module's docstring)."""
     ids, kept, cut = [], [], 0

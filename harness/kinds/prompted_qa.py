@@ -20,12 +20,11 @@ ANSWER_END = "\n"
 
 def generated_answers(ctx: EvalContext, prompting, opts: dict) -> tuple[list[str | None], dict]:
     """Each question's generated answer (None: an abstention), and the record's `prompting` section."""
-    from harness.kinds.prompted_generation import build_prompts, generate_texts, prompt_room, row_dicts
+    from harness.kinds.prompted_generation import generate_texts
     from harness.metrics.qa import normalize_answer
 
-    builder, template = _builder(ctx, prompting, opts)
-    settings = _settings(opts)
-    prompts = build_prompts(builder, row_dicts(ctx.rows), prompt_room(ctx, settings["max_new_tokens"]))
+    template, settings = _template(ctx, opts), _settings(opts)
+    prompts = _prompts(ctx, prompting, template, ctx.rows, settings)
     texts = generate_texts(ctx, prompts.ids, settings, stop=ANSWER_END)
     section = {"template": template, "max_new_tokens": settings["max_new_tokens"],
                "answer_ends_at": "the first line break", **prompts.describe(prompting.shots)}
@@ -38,25 +37,26 @@ def generated_answers(ctx: EvalContext, prompting, opts: dict) -> tuple[list[str
 
 def answer_request(ctx: EvalContext, prompting, opts: dict, index: int):
     """One latency request: generating the answer to question `index % len(ctx.rows)`, its prompt built before."""
-    from harness.kinds.prompted_generation import build_prompts, generate_request, prompt_room, row_dicts
+    from harness.kinds.prompted_generation import generate_request
 
-    builder, _ = _builder(ctx, prompting, opts)
     settings = _settings(opts)
-    row = row_dicts(ctx.rows.select([index % len(ctx.rows)]))
-    prompt = build_prompts(builder, row, prompt_room(ctx, settings["max_new_tokens"])).ids[0]
-    return generate_request(ctx, prompt, settings)
+    one = ctx.rows.select([index % len(ctx.rows)])
+    return generate_request(ctx, _prompts(ctx, prompting, _template(ctx, opts), one, settings).ids[0], settings)
 
 
 def _settings(opts: dict) -> dict:
     return {"max_new_tokens": opts["max_answer_length"], "num_beams": 1}
 
 
-def _builder(ctx: EvalContext, prompting, opts: dict):
+def _template(ctx: EvalContext, opts: dict) -> str:
     from harness.kinds.prompted_generation import card_template
-    from harness.prompting import PromptBuilder
 
-    template = card_template(ctx.card, DEFAULT_PROMPT_V2 if opts["no_answer"] else DEFAULT_PROMPT)
+    return card_template(ctx.card, DEFAULT_PROMPT_V2 if opts["no_answer"] else DEFAULT_PROMPT)
 
-    def answer_of(row: dict) -> str:
-        return " " + (row["answers"]["text"][0] if row["answers"]["text"] else NO_ANSWER)
-    return PromptBuilder.create(prompting, template, ctx.tokenizer, ctx.train_rows, answer_of), template
+
+def _prompts(ctx: EvalContext, prompting, template: str, rows, settings: dict):
+    from harness.kinds.prompted_generation import fitted_prompts
+
+    return fitted_prompts(ctx, prompting, template, rows,
+                          lambda row: row["answers"]["text"][0] if row["answers"]["text"] else NO_ANSWER,
+                          settings["max_new_tokens"])

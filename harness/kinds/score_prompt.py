@@ -21,11 +21,11 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 def predict(ctx: EvalContext, prompting) -> tuple[list[float], dict[str, Any]]:
     """Each pair's parsed score, and the record's `prompting` section."""
     from harness.kinds.embedding_similarity import score_range
-    from harness.kinds.prompted_generation import build_prompts, generate_texts, prompt_room, row_dicts
+    from harness.kinds.prompted_generation import generate_texts
 
     low, high = score_range(ctx.train_rows)
-    builder, template = _builder(ctx, prompting, low, high)
-    prompts = build_prompts(builder, row_dicts(ctx.rows), prompt_room(ctx, NEW_TOKENS))
+    template = _template(ctx, low, high)
+    prompts = _prompts(ctx, prompting, template, ctx.rows)
     answers = generate_texts(ctx, prompts.ids, _SETTINGS, stop=ANSWER_END)
     parsed = [parse_score(answer) for answer in answers]
     predictions = [(low + high) / 2 if p is None else min(high, max(low, p)) for p in parsed]
@@ -45,21 +45,24 @@ def parse_score(answer: str) -> float | None:
 def request(ctx: EvalContext, prompting, index: int) -> Callable[[], Any]:
     """One latency request: generating the score of pair `index % len(ctx.rows)`, its prompt built before."""
     from harness.kinds.embedding_similarity import score_range
-    from harness.kinds.prompted_generation import build_prompts, generate_request, prompt_room, row_dicts
+    from harness.kinds.prompted_generation import generate_request
 
-    builder, _ = _builder(ctx, prompting, *score_range(ctx.train_rows))
-    row = row_dicts(ctx.rows.select([index % len(ctx.rows)]))
-    return generate_request(ctx, build_prompts(builder, row, prompt_room(ctx, NEW_TOKENS)).ids[0], _SETTINGS)
+    one = ctx.rows.select([index % len(ctx.rows)])
+    template = _template(ctx, *score_range(ctx.train_rows))
+    return generate_request(ctx, _prompts(ctx, prompting, template, one).ids[0], _SETTINGS)
 
 
 _SETTINGS = {"max_new_tokens": NEW_TOKENS, "num_beams": 1}
 
 
-def _builder(ctx: EvalContext, prompting, low: float, high: float):
+def _template(ctx: EvalContext, low: float, high: float) -> str:
     from harness.kinds.prompted_generation import card_template
-    from harness.prompting import PromptBuilder
 
-    template = card_template(ctx.card, DEFAULT_PROMPT.replace("{low}", f"{low:g}").replace("{high}", f"{high:g}"))
-    builder = PromptBuilder.create(prompting, template, ctx.tokenizer, ctx.train_rows,
-                                   lambda row: f" {round(float(row['label']), 1):g}")
-    return builder, template
+    return card_template(ctx.card, DEFAULT_PROMPT.replace("{low}", f"{low:g}").replace("{high}", f"{high:g}"))
+
+
+def _prompts(ctx: EvalContext, prompting, template: str, rows):
+    from harness.kinds.prompted_generation import fitted_prompts
+
+    return fitted_prompts(ctx, prompting, template, rows, lambda row: f"{round(float(row['label']), 1):g}",
+                          NEW_TOKENS)

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from harness.errors import UserError
 from harness.kinds.base import EvalContext, Evaluation, TaskKind, Unsupported
+from harness.kinds.classification import check_prompt_fields
 from harness.models.loading import load_pretrained
 from harness.metrics.generation import BLEU_METRICS, ROUGE_METRICS, generation_spec
 from harness.tasks.card import CardError, TaskCard
@@ -63,6 +64,7 @@ class Seq2SeqKind(TaskKind):
                 valid, expected = isinstance(value, int) and value >= lowest, f"an integer >= {lowest}"
             if isinstance(value, bool) or not valid:
                 raise CardError(card.path, f"generation.{key}", f"expected {expected}, got {value!r}")
+        check_prompt_fields(card, ("source",))
 
     def standardize(self, card: TaskCard, batch: dict, where: str) -> dict:
         for field in ("source", "target"):
@@ -198,18 +200,17 @@ class Seq2SeqKind(TaskKind):
 
     def _prompts(self, ctx: EvalContext, prompting, settings: dict, indices: list[int] | None = None):
         """The prompts of every example (or of those at `indices`) as token ids, and the template filled."""
-        from harness.kinds.prompted_generation import build_prompts, card_template, prompt_room, row_dicts
-        from harness.prompting import PromptBuilder
+        from harness.kinds.prompted_generation import card_template, fitted_prompts
 
         template = card_template(ctx.card, default_prompt(ctx.card))
-        builder = PromptBuilder.create(prompting, template, ctx.tokenizer, ctx.train_rows, lambda row: row["target"])
         rows = ctx.rows.select(indices) if indices is not None else ctx.rows
-        return build_prompts(builder, row_dicts(rows), prompt_room(ctx, settings["max_new_tokens"])), template
+        return fitted_prompts(ctx, prompting, template, rows, lambda row: row["target"],
+                              settings["max_new_tokens"]), template
 
 
 def default_prompt(card: TaskCard) -> str:
-    """The instruction T5 was trained with (the card's `source_prefix`, "translate English to Romanian: ") as a
-    line of its own, the source, and a new line where the output starts."""
+    """For a card without a `prompt`: the instruction T5 was trained with (the card's `source_prefix`, "translate
+    English to Romanian: ") as a line of its own, the source, and a new line where the output starts."""
     instruction = card.options.get("source_prefix", "").strip().rstrip(":").strip() or \
         {"translation": "Translate", "summarization": "Summarize"}.get(card.family, "Rewrite")
     return instruction[0].upper() + instruction[1:] + ":\n{source}\n"
