@@ -43,16 +43,18 @@ def _context(model_name: str, rows, train_rows=None, with_model: bool = True):
 
 # --- label-word scoring --------------------------------------------------------------------------------------------
 
-def test_label_words_are_scored_as_summed_log_probabilities_after_the_prompt():
+@pytest.mark.parametrize("words", [[" terrible movie", " positive"], [" the", " is"]],
+                         ids=["several tokens", "one token each"])
+def test_label_words_are_scored_as_summed_log_probabilities_after_the_prompt(words):
     """tiny-gpt2's score of each label word is log P(word's tokens | prompt), summed over the tokens, as computed
-    here by hand from one forward pass of prompt + word."""
+    here by hand from one forward pass of prompt + word (words of one token each are scored from one forward
+    pass of the prompt)."""
     import torch
 
     from harness.kinds.label_words import label_word_prompts, predict_label_words
     from harness.prompting import Prompting, fill
 
     ctx = _context("tiny-gpt2", _rows(3))
-    words = [" terrible movie", " positive"]        # a two-token word and (most likely) a one-token word
     prompts = label_word_prompts(ctx, Prompting(chat_template="off"), "Review: {text}\nSentiment:", words)
     outcome = predict_label_words(ctx, prompts)
     for row, scores in zip(ctx.rows, outcome.scores):
@@ -64,20 +66,44 @@ def test_label_words_are_scored_as_summed_log_probabilities_after_the_prompt():
             log_probs = logits.log_softmax(-1)
             by_hand = sum(float(log_probs[len(prompt_ids) - 1 + i, token]) for i, token in enumerate(word_ids))
             assert score == pytest.approx(by_hand, abs=1e-4)
-    assert len(ctx.tokenizer(words[0], add_special_tokens=False)["input_ids"]) >= 2
+    lengths = [len(ctx.tokenizer(word, add_special_tokens=False)["input_ids"]) for word in words]
+    assert lengths[0] >= 2 if words[0] == " terrible movie" else lengths == [1, 1]
     assert outcome.uncalibrated == [max(range(2), key=lambda j: s[j]) for s in outcome.scores]
+
+
+@pytest.mark.parametrize("words", [[" terrible movie", " good"], [" the", " is"]],
+                         ids=["several tokens", "one token each"])
+def test_an_encoder_decoder_scores_label_words_as_its_decoder_target(words):
+    """tiny-t5: the prompt is the encoder's input, the word the decoder's target (no end-of-sequence token)."""
+    import torch
+
+    from harness.kinds.label_words import label_word_prompts, predict_label_words
+    from harness.prompting import Prompting, fill
+
+    ctx = _context("tiny-t5", _rows(2))
+    outcome = predict_label_words(ctx, label_word_prompts(ctx, Prompting(chat_template="off"), "{text} is", words))
+    for row, scores in zip(ctx.rows, outcome.scores):
+        prompt_ids = ctx.tokenizer(fill("{text} is", row))["input_ids"]
+        for word, score in zip(words, scores):
+            word_ids = ctx.tokenizer(word, add_special_tokens=False)["input_ids"]
+            with torch.no_grad():
+                logits = ctx.model(input_ids=torch.tensor([prompt_ids]), labels=torch.tensor([word_ids])).logits[0]
+            by_hand = sum(float(logits.log_softmax(-1)[i, token]) for i, token in enumerate(word_ids))
+            assert score == pytest.approx(by_hand, abs=1e-4)
 
 
 def test_calibration_changes_the_prediction_and_keeps_the_uncalibrated_figure(monkeypatch):
     """A model that prefers label 1 whatever the input (the content-free "N/A" too): calibrated, both examples
     are label 0, as they should be; the uncalibrated accuracy (0) stays in the record's eval.calibration."""
+    import torch
+
     from harness.kinds import label_words
     from harness.prompting import Prompting
     from harness.tasks.registry import load_kind
 
-    # per (prompt, label): example 1, example 2, then the content-free prompt
-    scores = [-1.0, -0.5, -2.0, -0.2, -3.0, -0.1]
-    monkeypatch.setattr(label_words, "continuation_log_probs", lambda ctx, contexts, answers: scores)
+    # per prompt and label: example 1, example 2, then the content-free prompt
+    scores = torch.tensor([[-1.0, -0.5], [-2.0, -0.2], [-3.0, -0.1]], dtype=torch.float64)
+    monkeypatch.setattr(label_words, "label_word_scores", lambda ctx, contexts, answers: scores[:len(contexts)])
     rows = _rows(2).map(lambda row: {"label": 0})      # both negative
     evaluation = load_kind("classification").evaluate_prompted(_context("tiny-gpt2", rows, with_model=False),
                                                                Prompting())

@@ -79,9 +79,13 @@ def predict_label_words(ctx, prompts: LabelWordPrompts, content_free=None) -> La
 
 
 def label_word_scores(ctx, contexts: list[list[int]], answers: list[list[int]]):
-    """A float64 tensor [contexts, answers]: each answer's summed log-probability after each context."""
+    """A float64 tensor [contexts, answers]: each answer's summed log-probability after each context. When every
+    answer is one token, one forward pass per context scores them all."""
     import torch
 
+    if all(len(answer) == 1 for answer in answers):
+        rows = first_token_log_probs(ctx, contexts, [answer[0] for answer in answers])
+        return torch.tensor(rows, dtype=torch.float64).view(len(contexts), len(answers))
     flat = continuation_log_probs(ctx, [c for c in contexts for _ in answers], [a for _ in contexts for a in answers])
     return torch.tensor(flat, dtype=torch.float64).view(len(contexts), len(answers))
 
@@ -99,23 +103,35 @@ def prompt_token_limit(model, tokenizer) -> int:
 
 def continuation_log_probs(ctx, contexts: Sequence[list[int]], answers: Sequence[list[int]]) -> list[float]:
     """For each (context, answer) pair of token ids: the sum of log P(answer token | context, earlier answer
-    tokens) under ctx.model, in batches of ctx.batch_size sorted by length. A context too long is cut from the
-    left, so that it and its answer fit the model's positions."""
+    tokens) under ctx.model. A context too long is cut from the left, so that it and its answer fit the model's
+    positions."""
+    return _scored(ctx, list(zip(contexts, answers)), _answer_log_prob)
+
+
+def first_token_log_probs(ctx, contexts: Sequence[list[int]], tokens: list[int]) -> list[list[float]]:
+    """For each context: log P(token | context) of each of `tokens`, from one forward pass."""
+    return _scored(ctx, [(context, tokens[:1]) for context in contexts],
+                   lambda logits, _: logits[0].float().log_softmax(-1)[tokens].tolist())
+
+
+def _scored(ctx, pairs: list, score):
+    """score(logits at the positions predicting the answer's tokens, answer) for each (context, answer) pair, run
+    in batches of ctx.batch_size sorted by length."""
     import torch
 
     limit = prompt_token_limit(ctx.model, ctx.tokenizer)
     seq2seq = ctx.spec.architecture == "encoder-decoder"
-    pairs = [(_fit(list(c), len(a), limit, ctx.tokenizer, seq2seq), list(a)) for c, a in zip(contexts, answers)]
+    pairs = [(_fit(list(c), len(a), limit, ctx.tokenizer, seq2seq), list(a)) for c, a in pairs]
     order = sorted(range(len(pairs)), key=lambda i: -len(pairs[i][0]) - len(pairs[i][1]))
-    scores = [0.0] * len(pairs)
+    scores: list = [None] * len(pairs)
     ctx.model.eval()
     with torch.inference_mode(), ctx.autocast():
         for start in range(0, len(order), ctx.batch_size):
             indices = order[start:start + ctx.batch_size]
             batch = [pairs[i] for i in indices]
-            sums = _seq2seq_scores(ctx, batch) if seq2seq else _decoder_scores(ctx, batch)
-            for index, value in zip(indices, sums):
-                scores[index] = value
+            logits = _seq2seq_logits(ctx, batch) if seq2seq else _decoder_logits(ctx, batch)
+            for index, row_logits, (_, answer) in zip(indices, logits, batch):
+                scores[index] = score(row_logits, answer)
     return scores
 
 
@@ -137,12 +153,22 @@ def _padded(rows: list[list[int]], pad: int, device):
     return ids, mask
 
 
-def _decoder_scores(ctx, batch) -> list[float]:
-    """Prompt and answer as one right-padded sequence; the logits at the positions before each answer token."""
+def _decoder_logits(ctx, batch) -> list:
+    """Prompt and answer as one right-padded sequence; per pair, the logits at the positions before each answer
+    token."""
     ids, mask = _padded([c + a for c, a in batch], ctx.tokenizer.pad_token_id, ctx.device)
     logits = ctx.model(input_ids=ids, attention_mask=mask).logits
-    return [_answer_log_prob(logits[row, len(context) - 1:len(context) - 1 + len(answer)], answer)
+    return [logits[row, len(context) - 1:len(context) - 1 + len(answer)]
             for row, (context, answer) in enumerate(batch)]
+
+
+def _seq2seq_logits(ctx, batch) -> list:
+    """The prompt as the encoder's input, the answer as the decoder's target; per pair, the decoder's logits."""
+    ids, mask = _padded([c for c, _ in batch], ctx.tokenizer.pad_token_id, ctx.device)
+    labels, label_mask = _padded([a for _, a in batch], ctx.tokenizer.pad_token_id, ctx.device)
+    labels = labels.masked_fill(label_mask == 0, -100)
+    logits = ctx.model(input_ids=ids, attention_mask=mask, labels=labels).logits
+    return [logits[row, :len(answer)] for row, (_, answer) in enumerate(batch)]
 
 
 def _answer_log_prob(logits, answer: list[int]) -> float:
@@ -152,15 +178,6 @@ def _answer_log_prob(logits, answer: list[int]) -> float:
 
     targets = torch.tensor(answer, device=logits.device)
     return float(logits.float().log_softmax(-1).gather(-1, targets[:, None]).sum())
-
-
-def _seq2seq_scores(ctx, batch) -> list[float]:
-    """The prompt as the encoder's input, the answer as the decoder's target."""
-    ids, mask = _padded([c for c, _ in batch], ctx.tokenizer.pad_token_id, ctx.device)
-    labels, label_mask = _padded([a for _, a in batch], ctx.tokenizer.pad_token_id, ctx.device)
-    labels = labels.masked_fill(label_mask == 0, -100)
-    logits = ctx.model(input_ids=ids, attention_mask=mask, labels=labels).logits
-    return [_answer_log_prob(logits[row, :len(answer)], answer) for row, (_, answer) in enumerate(batch)]
 
 
 def calibrated(scores, content_free_scores):
