@@ -71,6 +71,8 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
                 continue
             data_info, kind = prepared[card.name], load_kind(card.kind)
             for strategy, point, seed in itertools.product(config.tuning, points, config.seeds):
+                if is_prompted(strategy) and point != points[0]:
+                    continue        # nothing trains: one job per seed, not one per grid point
                 hp = Hyperparameters().with_overrides(card.hyperparameters).with_overrides(overrides)
                 plan.jobs.append(Job(
                     model=spec.name, model_spec=spec.to_dict(), task=card.name, task_family=card.family,

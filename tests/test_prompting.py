@@ -245,6 +245,14 @@ def test_the_chat_template_setting_is_in_the_ids_of_prompted_jobs_only():
     assert auto["none"].id != off["none"].id and off["none"].options["chat_template"] == "off"
 
 
+def test_a_grid_gives_jobs_that_train_one_job_per_point_and_prompted_ones_one_in_all():
+    from harness.api import plan_run
+
+    plan = plan_run(models=["tiny-gpt2"], tasks=["sst2"], data="sample", tuning=["full", "icl:2"],
+                    lr_grid=[1e-4, 3e-4], seeds=[0, 1])
+    assert sorted(job.tuning for job in plan.jobs) == ["full"] * 4 + ["icl:2"] * 2
+
+
 def test_a_report_of_entries_without_training_is_written(prompted_run):
     output, _ = prompted_run
     result = run_cli("report", str(output))

@@ -61,7 +61,7 @@ def label_word_prompts(ctx, prompting, template: str, words: Sequence[str]) -> L
     if not all(answers):
         from harness.errors import Unsupported
         raise Unsupported("a label word encodes to no token with this tokenizer")
-    described = {"prompt": template, "label_words": dict(zip(ctx.card.labels, words)), "chat_template": builder.chat}
+    described = {"prompt": template, "label_words": dict(zip(ctx.card.labels, words))}
     return LabelWordPrompts(contexts, content_free, content_free_of, answers, described)
 
 
