@@ -1,5 +1,6 @@
 """The cost table: per entry, parameters, training throughput, latency, peak memory and the Pareto fronts of score
-against speed and memory, with figures measured while other jobs shared the device marked (harness.report.sharing).
+against speed and memory, with figures measured while other jobs shared the device marked (harness.report.sharing)
+and "no training" for the training throughput of entries that train nothing (harness.report.no_training).
 """
 from __future__ import annotations
 

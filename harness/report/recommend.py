@@ -6,7 +6,8 @@ largest peak memory (GPU where a GPU was used, else process RSS), largest parame
 their mean normalized score over the selected tasks (0-100 "points"); the Pareto-optimal ones (no other qualifying
 entry is at least as good on score, throughput, latency and memory and better on one) are marked. A throughput or
 latency measured while other jobs shared the device is marked ‡N (harness.report.sharing) and said so in the
-reasons, for chosen and excluded entries alike.
+reasons, for chosen and excluded entries alike. An entry that trains nothing (tuning none, icl:K) is an option like
+any other, with "no training" for its throughput: +inf, the best there is (harness.report.no_training).
 """
 from __future__ import annotations
 
