@@ -21,8 +21,9 @@ SORT_ABOVE_ALL = sys.float_info.max
 def trains_nothing(tuning) -> bool:
     """Whether an entry of this tuning strategy trains no parameter: `none` and `icl:K`. (`saved`, the tuning of
     `harness eval`, evaluates a model that was trained elsewhere at a cost the record does not know.)"""
-    tuning = "" if tuning is None else str(tuning)
-    return tuning == "none" or tuning.startswith("icl:")
+    from harness.tuning import is_prompted
+
+    return isinstance(tuning, str) and is_prompted(tuning)
 
 
 def training_throughput(frame, column: str = "train_samples_per_s") -> np.ndarray:
