@@ -266,3 +266,18 @@ def test_a_report_of_entries_without_training_is_written(prompted_run):
 def test_a_bad_icl_value_is_a_usage_error(value):
     result = run_cli("run", "-m", "tiny-gpt2", "-t", "sst2", "--data", "sample", "--tuning", f"none,{value}")
     assert result.returncode == 2 and "--tuning" in result.stderr
+
+
+@pytest.mark.slow
+def test_smollm2_zero_shot_applies_its_chat_template_and_records_the_calibration(smollm2_dir, tmp_path,
+                                                                                 one_torch_thread):
+    """A real instruction-tuned decoder (SmolLM2-135M-Instruct): its tokenizer has a chat template, which `auto`
+    applies; the job is ok and keeps the uncalibrated accuracy beside the calibrated one."""
+    import harness
+
+    [record] = harness.run(models=[str(smollm2_dir)], tasks=["sst2"], data="sample", tuning=["none"],
+                           output=str(tmp_path / "run"), executor="inline", latency_requests=0,
+                           max_eval_samples=SAMPLE_ROWS, write_report=False)
+    assert record["status"] == "ok", record["error"]
+    assert record["prompting"]["chat_template"] is True and record["trainable_params"] == 0
+    assert 0 <= record["eval"]["calibration"]["uncalibrated"]["accuracy"] <= 1
