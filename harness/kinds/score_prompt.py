@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 from harness.kinds.base import EvalContext
 
-DEFAULT_PROMPT = ("How similar in meaning are these two sentences, from {low} (unrelated) to {high} (the same "
-                  "meaning)?\nSentence 1: {text}\nSentence 2: {text_pair}\nScore:")
+DEFAULT_PROMPT = ("Sentence 1: {text}\nSentence 2: {text_pair}\nHow similar in meaning are the two sentences, from "
+                  "{low} (unrelated) to {high} (the same meaning)? Answer with the number only.\nScore:")
 NEW_TOKENS = 6           # a number such as " 3.8" and the line break after it
 ANSWER_END = "\n"
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
