@@ -38,7 +38,7 @@ def plan_run(config: RunConfig | None = None, *, warn: Callable[[str], None] = l
     from harness.models.limits import check_max_length
     from harness.models.resolve import resolve_model
     from harness.tasks.registry import load_kind
-    from harness.saving import check_saving
+    from harness.kept_models import check_saving
     from harness.trackers import check_trackers
     from harness.train.device import check_device_request, resolve_precision
     from harness.tuning import LoraSettings, is_prompted
@@ -215,14 +215,14 @@ def _drive(config: RunConfig, planner: Callable[..., RunPlan], progress: Callabl
 def _execute(config: RunConfig, sweep, plan: RunPlan, output: Path, store: ResultStore,
              progress: Callable[[str], None] | None) -> list[dict]:
     """Run the plan's unfinished jobs, appending each result to the store as it arrives; then write the report."""
-    from harness import saving
+    from harness import kept_models
     from harness.executors import make_executor
     from harness.tasks.own_data import save_cards
     executor_impl = make_executor(config.executor, run=output.name, options=sweep, store=store)
 
     finished = store.finished_jobs() if config.resume else set()
     todo = _with_tracking([job for job in plan.jobs if job.id not in finished], config.report_to, output)
-    todo = saving.prepare(config, output, plan, store, todo)      # where each job saves its model (--save)
+    todo = kept_models.prepare(config, output, plan, store, todo)      # where each job saves its model (--save)
     store.write_run_info(_run_info(config, plan, output))
     if plan.own_data is not None:
         save_cards(plan.own_data, output)       # the cards inferred from own data: kept in OUTPUT/cards, summarised
@@ -249,7 +249,7 @@ def _execute(config: RunConfig, sweep, plan: RunPlan, output: Path, store: Resul
         raise SweepInterrupted(f"{kept} of {len(plan.jobs)} jobs have finished results in {output}; run the same "
                                f"command with --output {output} to resume") from None
     display.close()
-    saving.finish(config, output, store)        # --save best: the winners kept, the index written, uploads
+    kept_models.finish(config, output, store)        # --save best: the winners kept, the index written, uploads
     ids = {job.id for job in plan.jobs}
     results = [r for r in store.latest() if r["job"] in ids]
     if config.write_report and results:

@@ -165,7 +165,7 @@ def synthetic(job, model, seed, validation, score, lr):
 
 
 def test_best_is_chosen_on_validation_through_the_grid_choice_never_on_test():
-    from harness.saving import winners
+    from harness.kept_models import winners
 
     records = [
         # model a: lr 1e-4 has the best mean validation (0.8); its seed 1 the best validation of that point
@@ -182,7 +182,7 @@ def test_uploads_go_to_the_hub_and_into_the_index(best_run, monkeypatch):
 
     import huggingface_hub
 
-    from harness import saving
+    from harness import kept_models
     from harness.store import ResultStore
 
     calls = []
@@ -192,7 +192,7 @@ def test_uploads_go_to_the_hub_and_into_the_index(best_run, monkeypatch):
     output, _ = best_run
     [folder] = folders(output)
     config = types.SimpleNamespace(save="best", push_to_hub="my-org")
-    saving.finish(config, output, ResultStore(output))
+    kept_models.finish(config, output, ResultStore(output))
     model = json.loads((output / "models" / "saved.json").read_text())["models"][0]
     assert model["hub_repo"] == f"my-org/{model['model']}-sst2-{folder.name}"
     assert calls == [("create", model["hub_repo"]), ("upload", model["hub_repo"], str(folder))]
