@@ -290,6 +290,7 @@ def _sweep_options(config: RunConfig):
     """Check what the scheduling options need from this machine (Ray installed, a readable accelerate config) and
     bundle them; their values were checked with the rest of the configuration."""
     from harness.executors import SweepOptions, check_executor
+    from harness.schedule.cpu_workers import parse_workers
     from harness.schedule.placement import parse_jobs_per_gpu
 
     check_executor(config.executor)
@@ -298,7 +299,7 @@ def _sweep_options(config: RunConfig):
         from harness.executors.distributed import check_accelerate_config
         check_accelerate_config(accelerate_config)
         accelerate_config = str(Path(accelerate_config).expanduser().resolve())
-    return SweepOptions(device=config.device, workers=config.workers,
+    return SweepOptions(device=config.device, workers=parse_workers(config.workers),
                         jobs_per_gpu=parse_jobs_per_gpu(config.jobs_per_gpu), parallel=config.parallel,
                         num_processes=config.num_processes, accelerate_config=accelerate_config,
                         job_timeout=config.job_timeout, ray_address=config.ray_address)

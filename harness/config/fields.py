@@ -21,6 +21,7 @@ from typing import Any
 
 from harness.executors import EXECUTORS
 from harness.prompting import CHAT_TEMPLATE_MODES
+from harness.schedule.cpu_workers import DEFAULT_WORKERS
 from harness.schedule.placement import PARALLEL_MODES
 from harness.trackers import TRACKERS
 from harness.train.device import DEVICES, PRECISIONS
@@ -35,7 +36,7 @@ SAVE_MODES = ("none", "best", "all")
 def option(default: Any = None, help: str = "", *, parse: str = "str", role: str = "run", check: str | None = None,
            choices: tuple[str, ...] | None = None, flags: tuple[str, ...] = (), cli_name: str | None = None,
            metavar: str | None = None, repeat: bool = False, shown_default: str | None = None):
-    """A RunConfig field. parse: str, int, float, bool, path, choice, jobs_per_gpu, list (a
+    """A RunConfig field. parse: str, int, float, bool, path, choice, jobs_per_gpu, workers, list (a
     repeatable option: one item per use), or a comma list of `names`,
     `ints` or `floats` (a YAML list works too); check: positive, at_least_zero, fraction or seed (every number
     must also be finite and below a limit: harness.config.values.number_problem); flags: extra
@@ -143,8 +144,10 @@ class RunConfig:
     executor: str = option("local", "local: worker processes (a crash fails one job, not the sweep); inline: this "
                            "process; ray: Ray tasks on a local or existing cluster (pip install 'harness[ray]').",
                            parse="choice", role="sweep", choices=EXECUTORS)
-    workers: int = option(1, "Jobs run in parallel on the CPU, each in its own worker process (on GPUs see "
-                          "--jobs-per-gpu).", parse="int", role="sweep", check="positive")
+    workers: int | str = option(DEFAULT_WORKERS, "Jobs run in parallel on the CPU, each in its own worker process "
+                                "with cores/N torch threads (on GPUs see --jobs-per-gpu). auto: one worker per "
+                                "core, at most one per job, as many as the available RAM fits by the jobs' memory "
+                                "estimates.", parse="workers", role="sweep", metavar="auto|N")
     jobs_per_gpu: int | str = option("auto", "Jobs sharing one GPU. auto: as many as their memory estimates fit "
                                      "(at most 8).", parse="jobs_per_gpu", role="sweep", metavar="auto|N")
     parallel: str = option("auto", "data: every job data-parallel over several GPUs (accelerate launch); auto: only "

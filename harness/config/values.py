@@ -69,6 +69,10 @@ def parse_value(name: str, value: Any) -> Any:
         from harness.schedule.placement import parse_jobs_per_gpu
         number = parse_jobs_per_gpu(value)
         return "auto" if number is None else number
+    if parse == "workers":
+        from harness.schedule.cpu_workers import parse_workers
+        count = parse_workers(value)
+        return "auto" if count is None else count
     if parse == "bool":
         if not isinstance(value, bool):
             raise FieldError(name, "expected true or false", value=value)

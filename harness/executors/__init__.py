@@ -24,7 +24,7 @@ EXECUTORS = ("local", "inline", "ray")
 class SweepOptions:
     """How a sweep uses the machine (or cluster); everything here leaves the jobs' results unchanged."""
     device: str = "auto"
-    workers: int = 1                      # CPU worker processes
+    workers: int | None = 1               # CPU worker processes; None: auto (harness.schedule.cpu_workers)
     jobs_per_gpu: int | None = None       # None: auto (memory estimates, at most 8, at most one per CPU core)
     parallel: str = "auto"                # auto | data | none
     num_processes: int | None = None      # processes of a data-parallel job

@@ -23,7 +23,7 @@ import multiprocessing as mp
 import os
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 
 from harness.errors import OUT_OF_MEMORY, TIMEOUT
@@ -34,7 +34,9 @@ from harness.executors.processes import death_error_type, death_reason, scoped_e
 from harness.executors.worker import DEFAULT_JOB_FN, Began, Outcome, RunJob
 from harness.job import Job, failed_record
 from harness.schedule.devices import Device, discover
-from harness.schedule.memory import MemoryModel
+from harness.schedule.cpu_workers import (available_cores, available_ram_bytes, choose_cpu_workers,
+                                          threads_per_worker)
+from harness.schedule.memory import MemoryModel, job_precision
 from harness.schedule.placement import Placement, Scheduler
 from harness.schedule.progress import JobRequeued, JobsSkipped, JobStarted, JobStatus, NullProgress
 from harness.schedule.sharing import DeviceSharing, measured
@@ -91,7 +93,9 @@ class LocalExecutor:
         from harness.executors.worker import worker_main
 
         parent, child = self._ctx.Pipe()
-        env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(threads),
+        # The sweep's split of the cores, not an inherited OMP_NUM_THREADS: each job records `threads` as its
+        # cpu_threads, and workers that run a job function without torch preloaded take it from here.
+        env = {"OMP_NUM_THREADS": str(threads),
                # spin-waiting OpenMP threads of several workers on few cores slow every one of them down badly
                "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY") or "PASSIVE"}
         if device.kind == "cuda":
@@ -117,19 +121,33 @@ class _Sweep:
         options = executor.options
         self.memory = MemoryModel(executor.store.load() if executor.store is not None else [])
         self.deliver = Delivery(on_result, progress, self.memory)
-        self.scheduler = Scheduler(executor.devices or discover(options.device), memory=self.memory,
-                                   jobs_per_gpu=options.jobs_per_gpu, cpu_workers=options.workers,
+        devices = executor.devices or discover(options.device)
+        cores = available_cores()
+        self.scheduler = Scheduler(devices, memory=self.memory, jobs_per_gpu=options.jobs_per_gpu,
+                                   cpu_workers=self._cpu_workers(options, devices, jobs, cores),
                                    parallel=options.parallel, num_processes=options.num_processes,
                                    sharded=is_sharded_config(options.accelerate_config))
         ordered = self.scheduler.order(jobs)
         self.pending: deque = deque((job, 1, False) for job in ordered)
         any_single = any(not self.scheduler.need(job).distributed for job in ordered)
         self.total_workers = min(self.scheduler.total_slots, len(jobs)) if any_single else 0
-        self.threads = max(1, (os.cpu_count() or 1) // max(1, self.total_workers))
+        self.threads = threads_per_worker(cores, self.total_workers)
         self.workers: list[_Worker] = []
         self.launches: list[Launch] = []
         self.sharing = DeviceSharing()
         self.timeout = options.job_timeout
+
+    def _cpu_workers(self, options: SweepOptions, devices: list[Device], jobs: list[Job], cores: int) -> int:
+        """--workers N, or what auto chooses for these jobs on this machine (GPU sweeps have no CPU workers)."""
+        if options.workers is not None:
+            return options.workers
+        if any(d.kind == "cuda" for d in devices) or options.parallel == "data":
+            return 1
+        estimates = [self.memory.estimate(replace(job, precision=job_precision(job.precision, "cpu"))).bytes
+                     for job in jobs]
+        choice = choose_cpu_workers(estimates, cores, available_ram_bytes())
+        logger.info("%s", choice.why)
+        return choice.workers
 
     def go(self) -> None:
         # Start workers now (all CPU slots, the first of each GPU): their imports overlap the driver's other work.

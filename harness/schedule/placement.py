@@ -17,8 +17,9 @@ Rules, in order:
    estimate fits (FSDP/DeepSpeed shard the static memory; plain DDP does not, so without an accelerate config that
    asks for sharding it takes all GPUs and may still not fit: a warning says so). When a data-parallel job waits for
    GPUs to drain, nothing behind it is started on them.
-5. **CPU** (no GPU, or `--device cpu`): `--workers` slots, no memory accounting; `--parallel data` runs DDP over
-   `--num-processes` CPU processes (gloo).
+5. **CPU** (no GPU, or `--device cpu`): `cpu_workers` slots (`--workers N`, or the number `--workers auto` chose
+   from cores, jobs and RAM: harness.schedule.cpu_workers), no memory accounting per slot; `--parallel data` runs
+   DDP over `--num-processes` CPU processes (gloo).
 """
 from __future__ import annotations
 
